@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AppError, toProblem } from './errors.ts';
+import { assertSafeJson } from './json-guard.ts';
+import type { Logger } from './logger.ts';
+import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { createValidatorCompiler } from './validation.ts';
+
+/** A Fastify instance with the TypeBox type provider: route schemas type the handlers. */
+export type HttpServer = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * One dependency `/readyz` checks. A failing critical check answers 503 (take this instance out
+ * of rotation); a failing non-critical one (Redis) answers 200 with `status: "degraded"`.
+ */
+export interface ReadinessCheck {
+  name: string;
+  critical: boolean;
+  check: () => Promise<void>;
+}
+
+/** Options for {@link createHttpServer}. */
+export interface HttpServerOptions {
+  name: string;
+  logger: Logger;
+  /** Largest accepted body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** Exact origins allowed by CORS; empty = no cross-origin access. `*` is refused with credentials. */
+  corsOrigins?: string[];
+  corsCredentials?: boolean;
+  trustProxy?: boolean | string | string[];
+  readiness?: ReadinessCheck[];
+  metrics?: HttpMetrics;
+  /** Send Strict-Transport-Security (only when the public origin is HTTPS). */
+  hsts?: boolean;
+  https?: { key: string | Buffer; cert: string | Buffer };
+  /** Milliseconds a request may take before the socket is closed (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const READINESS_TIMEOUT_MS = 2_000;
+
+/**
+ * Builds the Fastify server every Tessera service stands on: request ids, security headers,
+ * CORS allowlist, body limit, strict schema validation, problem+json errors, `/livez`,
+ * `/readyz`, `/metrics` with RED metrics. Register feature plugins on the result.
+ *
+ * @example
+ * const app = createHttpServer({ name: 'users', logger, readiness: [{ name: 'postgres', critical: true, check: () => ping(conn) }] });
+ * app.get('/v1/hello', { schema: { response: { 200: Type.Object({ hi: Type.String() }) } } }, async () => ({ hi: 'there' }));
+ * await app.listen({ host: '127.0.0.1', port: 8082 });
+ */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  if (options.corsOrigins?.includes('*') && options.corsCredentials) {
+    throw new TypeError('CORS: "*" cannot be combined with credentials; list the allowed origins');
+  }
+  const metrics = options.metrics ?? createHttpMetrics({ service: options.name });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    maxParamLength: 200,
+    routerOptions: { ignoreTrailingSlash: false },
+    ...(options.https ? { https: options.https } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  installJsonParser(app);
+
+  void app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: options.hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  const allowed = new Set(options.corsOrigins ?? []);
+  void app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && (allowed.has('*') || allowed.has(origin))),
+    credentials: options.corsCredentials ?? false,
+    maxAge: 600,
+    exposedHeaders: ['x-request-id', 'www-authenticate', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: String(reply.statusCode),
+    };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(toAppError(error), error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    const otherMethod = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].some(
+      (method) => method !== request.method && app.hasRoute({ method, url: request.url.split('?')[0] ?? '/' }),
+    );
+    const err = otherMethod
+      ? new AppError('method_not_allowed', 405, 'Method Not Allowed', { detail: `${request.method} is not supported here` })
+      : new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    return sendError(err, err, request, reply);
+  });
+
+  registerHealthRoutes(app, options.readiness ?? [], metrics);
+  return app;
+}
+
+function installJsonParser(app: HttpServer): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      assertSafeJson(body as string);
+    } catch (err) {
+      done(err as Error, undefined);
+      return;
+    }
+    parse(request, body as string, done);
+  });
+}
+
+function registerHealthRoutes(app: HttpServer, checks: ReadinessCheck[], metrics: HttpMetrics): void {
+  app.get('/livez', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+    const results = await Promise.all(
+      checks.map(async (c) => {
+        const up = await withTimeout(c.check(), READINESS_TIMEOUT_MS).then(
+          () => true,
+          () => false,
+        );
+        return { name: c.name, critical: c.critical, up };
+      }),
+    );
+    const criticalDown = results.some((r) => r.critical && !r.up);
+    const degraded = results.some((r) => !r.up);
+    reply.header('cache-control', 'no-store');
+    reply.code(criticalDown ? 503 : 200);
+    return {
+      status: criticalDown ? 'unavailable' : degraded ? 'degraded' : 'ok',
+      checks: Object.fromEntries(results.map((r) => [r.name, r.up ? 'up' : 'down'])),
+    };
+  });
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, title: string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 415, 'Unsupported Media Type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad_content_length', 400, 'Bad Request'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 413, 'Content Too Large'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['malformed_json', 400, 'Bad Request'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['malformed_json', 400, 'Bad Request'],
+};
+
+/**
+ * Maps anything thrown in a route to an {@link AppError}: ours pass through, Fastify's
+ * validation and body-parser errors become 4xx, everything else a generic 500.
+ *
+ * @example
+ * const appErr = toAppError(err);
+ */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const fe = error as Partial<FastifyError> & { validation?: unknown };
+  if (fe.validation) {
+    return new AppError('validation_failed', 400, 'Bad Request', { detail: `${fe.validationContext ?? 'request'}: ${fe.message ?? ''}` });
+  }
+  const known = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
+  if (known) return new AppError(known[0], known[1], known[2], { detail: fe.message ?? known[2] });
+  if (error instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode === 400)) {
+    return new AppError('malformed_json', 400, 'Bad Request', { detail: 'the body is not valid JSON' });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AppError('bad_request', fe.statusCode, 'Bad Request', { detail: 'the request could not be processed' });
+  }
+  return new AppError('internal', 500, 'Internal Server Error');
+}
+
+/**
+ * Sends `err` as problem+json; 5xx are logged at error level with the request id, never sent.
+ *
+ * @example
+ * app.setErrorHandler((e, req, reply) => sendError(toAppError(e), e, req, reply));
+ */
+export function sendError(
+  err: AppError,
+  original: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (err.status >= 500) request.log.error({ err: safeErrorForLog(original) }, 'request failed');
+  else request.log.info({ code: err.code, status: err.status }, 'request rejected');
+  if (err.headers) void reply.headers(err.headers);
+  return reply.code(err.status).type('application/problem+json').send(toProblem(err, request.id));
+}
+
+/**
+ * A loggable copy of an error without what libraries put in messages that must not reach logs
+ * (Drizzle appends SQL parameters to its query errors: those can be emails or password hashes).
+ *
+ * @example
+ * log.error({ err: safeErrorForLog(err) }, 'failed');
+ */
+export function safeErrorForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: 'non-error thrown', kind: typeof error };
+  const strip = (text: string) => text.replace(/\nparams:[\s\S]*$/, '\nparams: [redacted]');
+  const out: Record<string, unknown> = {
+    type: error.name,
+    message: strip(error.message),
+    stack: error.stack ? strip(error.stack) : undefined,
+  };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error.cause instanceof Error) out.cause = safeErrorForLog(error.cause);
+  return out;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

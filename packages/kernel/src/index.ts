@@ -1,0 +1,36 @@
+export {
+  ConfigError,
+  envBool,
+  envEnum,
+  envInt,
+  envList,
+  envOptionalString,
+  envString,
+  envUrl,
+  loadConfig,
+  loadConfigOrExit,
+} from './config.ts';
+export type { ConfigOf, EnvVar } from './config.ts';
+export { createLogger, REDACT_PATHS } from './logger.ts';
+export type { Logger, LoggerConfig } from './logger.ts';
+export {
+  AppError,
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PROBLEM_BASE,
+  ServiceUnavailableError,
+  toProblem,
+} from './errors.ts';
+export type { AppErrorOptions, ProblemDocument } from './errors.ts';
+export { createHttpServer, safeErrorForLog, sendError, toAppError } from './http.ts';
+export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
+export { createHttpMetrics } from './metrics.ts';
+export type { HttpMetrics } from './metrics.ts';
+export { assertSafeJson } from './json-guard.ts';
+export { uuidv7, systemClock } from './ids.ts';
+export type { Clock } from './ids.ts';
+export { onShutdown } from './shutdown.ts';
+export { createServiceClient } from './service-client.ts';
+export type { ServiceClient, ServiceClientOptions, ServiceResponse } from './service-client.ts';
