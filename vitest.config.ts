@@ -7,6 +7,7 @@ export default defineConfig({
       'services/*/src/**/*.test.ts',
       'apps/*/src/**/*.test.ts',
       'test/**/*.test.ts',
+      'e2e/**/*.e2e.test.ts',
     ],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
