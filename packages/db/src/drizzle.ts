@@ -27,7 +27,7 @@ export function createDrizzle<TSchema extends Record<string, unknown>>(
   const onQuery = options.onQuery;
   const logger = onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
   if (conn.kind === 'pg') {
-    return drizzlePg({ client: conn.pool, schema, ...(logger ? { logger } : {}) }) as unknown as Database<TSchema>;
+    return drizzlePg({ client: conn.pool, schema, ...(logger ? { logger } : {}) });
   }
-  return drizzlePglite({ client: conn.pglite, schema, ...(logger ? { logger } : {}) }) as unknown as Database<TSchema>;
+  return drizzlePglite({ client: conn.pglite, schema, ...(logger ? { logger } : {}) });
 }

@@ -144,7 +144,7 @@ export function envUrl<O extends boolean = false>(
     if (options.protocols && !options.protocols.includes(url.protocol))
       throw new ConfigError(name, `must use ${options.protocols.join(' or ')}`);
     return raw;
-  }) as EnvVar<O extends true ? string | undefined : string>;
+  });
 }
 
 /**

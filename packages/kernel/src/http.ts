@@ -74,7 +74,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
   const metrics = options.metrics ?? createHttpMetrics({ service: options.name });
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
@@ -147,7 +147,7 @@ function installJsonParser(app: HttpServer): void {
       done(err as Error, undefined);
       return;
     }
-    parse(request, body as string, done);
+    void parse(request, body as string, done);
   });
 }
 

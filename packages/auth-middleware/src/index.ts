@@ -1,0 +1,11 @@
+export { createTokenVerifier } from './verifier.ts';
+export type { AllowedAlgorithm, TokenVerifier, TokenVerifierOptions } from './verifier.ts';
+export { TokenError } from './errors.ts';
+export type { TokenErrorCode } from './errors.ts';
+export { extractBearer } from './bearer.ts';
+export { hasPermissions, hasScopes } from './claims.ts';
+export type { AccessTokenClaims } from './claims.ts';
+export { authenticate, fastifyAuth, requirePermissions, requireScopes, sendTokenError } from './fastify.ts';
+export type { FastifyAuthOptions } from './fastify.ts';
+export { expressAuth } from './express.ts';
+export type { AuthenticatedRequest, ExpressAuthOptions } from './express.ts';
