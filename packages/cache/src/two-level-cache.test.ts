@@ -16,7 +16,7 @@ async function instance<T>(options: Partial<TwoLevelCacheOptions> = {}): Promise
   const subscriber = await connectRedis(TEST_REDIS_URL, { subscriber: true });
   connections.push(redis, subscriber);
   const cache = createTwoLevelCache<T>({ name: 'test', keyPrefix: prefix, redis, subscriber, logger, ...options });
-  caches.push(cache as TwoLevelCache<unknown>);
+  caches.push(cache);
   // SUBSCRIBE is asynchronous; wait until the subscription is active.
   for (let i = 0; i < 50 && (await redis.pubsub('NUMSUB', `${prefix}cache:test:invalidate`))[1] === 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
