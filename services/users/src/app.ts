@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import { fastifyAuth, type TokenVerifier } from '@tessera/auth-middleware';
+import { createTwoLevelCache } from '@tessera/cache';
+import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
+import { createHttpMetrics, createHttpServer, type HttpServer, type Logger, type ReadinessCheck } from '@tessera/kernel';
+import { createAuthzService, type AuthzContext, type AuthzService } from './authz/authz-service.ts';
+import type { UsersDb } from './db/database.ts';
+import { internalRoutes } from './internal/routes.ts';
+import { usersMigrations } from './migrations.ts';
+import { orgRoutes } from './orgs/routes.ts';
+import { userRoutes } from './users/routes.ts';
+
+/** Everything the user service runs on; tests pass real or test instances. */
+export interface UsersDeps {
+  db: UsersDb;
+  conn: SqlConnection;
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** Redis for the L2 cache and invalidation; absent = L1 only. */
+  redis?: Redis | undefined;
+  /** A second connection for pub/sub. */
+  subscriber?: Redis | undefined;
+  keyPrefix?: string;
+  corsOrigins?: string[];
+  cache?: { l1TtlMs?: number; l1Max?: number; l2TtlSeconds?: number; l1?: boolean; l2?: boolean };
+}
+
+/** The built service: the Fastify app and the authz service (the benchmark and tests reach in). */
+export interface UsersApp {
+  app: HttpServer;
+  authz: AuthzService;
+}
+
+/**
+ * Builds the user service: `/v1/users`, `/v1/orgs`, `/internal/*`, health and metrics.
+ *
+ * @example
+ * const { app } = await buildUsersApp({ db, conn, logger, verifier, redis, subscriber });
+ * await app.listen({ host: '127.0.0.1', port: 8082 });
+ */
+export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
+  const metrics = createHttpMetrics({ service: 'users' });
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'postgres',
+      critical: true,
+      check: async () => {
+        await ping(deps.conn);
+        if ((await pendingMigrations(deps.conn, usersMigrations)) > 0) throw new Error('migrations pending');
+      },
+    },
+  ];
+  if (deps.redis) {
+    const redis = deps.redis;
+    readiness.push({ name: 'redis', critical: false, check: async () => void (await redis.ping()) });
+  }
+  const app = createHttpServer({ name: 'users', logger: deps.logger, metrics, readiness, corsOrigins: deps.corsOrigins ?? [] });
+  const options = deps.cache ?? {};
+  const cache = createTwoLevelCache<AuthzContext | null>({
+    name: 'authz',
+    keyPrefix: deps.keyPrefix ?? 'tessera:users:',
+    l1: options.l1 === false ? false : { max: options.l1Max ?? 10_000, ttlMs: options.l1TtlMs ?? 5_000 },
+    l2: options.l2 === false ? false : { ttlSeconds: options.l2TtlSeconds ?? 300 },
+    redis: deps.redis,
+    subscriber: deps.subscriber,
+    logger: deps.logger,
+    registry: metrics.registry,
+  });
+  const authz = createAuthzService(deps.db, cache);
+  await app.register(fastifyAuth, { verifier: deps.verifier });
+  await app.register(userRoutes, { db: deps.db, authz });
+  await app.register(orgRoutes, { db: deps.db, authz });
+  await app.register(internalRoutes, { db: deps.db, authz });
+  app.addHook('onClose', async () => cache.close());
+  return { app, authz };
+}

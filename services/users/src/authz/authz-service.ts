@@ -1,0 +1,60 @@
+import { eq } from 'drizzle-orm';
+import type { TwoLevelCache } from '@tessera/cache';
+import type { UsersDb } from '../db/database.ts';
+import { memberships } from '../db/schema.ts';
+import { loadMemberships } from './memberships.ts';
+
+/** Roles and effective permissions of a user in one organization (internal API body). */
+export interface AuthzContext {
+  userId: string;
+  orgId: string;
+  orgSlug: string;
+  roles: string[];
+  permissions: string[];
+}
+
+/** Reads authz through the two-level cache and invalidates it after writes. */
+export interface AuthzService {
+  get(userId: string, orgId: string): Promise<AuthzContext | null>;
+  /** After a change to one membership (roles assigned, member removed). */
+  invalidateMembership(userId: string, orgId: string): Promise<void>;
+  /** After a change that touches every membership of a user (password, status, deletion). Pass the org ids read before deleting. */
+  invalidateUser(userId: string, orgIds?: string[]): Promise<void>;
+  /** After a change to a role or an organization (every member of the org may be affected). */
+  invalidateOrg(orgId: string): Promise<void>;
+}
+
+const key = (orgId: string, userId: string) => `authz:${orgId}:${userId}`;
+
+/**
+ * The authz context service: cache key `authz:<orgId>:<userId>`, so a role change drops the
+ * whole organization with one prefix invalidation and a user change drops one key per org.
+ *
+ * @example
+ * const authz = createAuthzService(db, cache);
+ * await authz.get(userId, orgId);
+ */
+export function createAuthzService(db: UsersDb, cache: TwoLevelCache<AuthzContext | null>): AuthzService {
+  const userOrgIds = async (userId: string) =>
+    (await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.orgId);
+  return {
+    get(userId, orgId) {
+      return cache.get(key(orgId, userId), async () => {
+        const [membership] = await loadMemberships(db, userId, orgId);
+        if (!membership) return null;
+        return {
+          userId,
+          orgId,
+          orgSlug: membership.organization.slug,
+          roles: membership.roles.map((r) => r.name).sort(),
+          permissions: membership.permissions,
+        };
+      });
+    },
+    invalidateMembership: (userId, orgId) => cache.invalidate(key(orgId, userId)),
+    async invalidateUser(userId, orgIds) {
+      for (const orgId of orgIds ?? (await userOrgIds(userId))) await cache.invalidate(key(orgId, userId));
+    },
+    invalidateOrg: (orgId) => cache.invalidateMatching(`authz:${orgId}:`),
+  };
+}

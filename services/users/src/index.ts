@@ -1,0 +1,11 @@
+export { buildUsersApp } from './app.ts';
+export type { UsersApp, UsersDeps } from './app.ts';
+export { usersMigrations } from './migrations.ts';
+export { schema as usersTables } from './db/schema.ts';
+export type { UsersSchema } from './db/schema.ts';
+export type { UsersDb } from './db/database.ts';
+export { usersConfigSpec } from './config.ts';
+export type { UsersConfig } from './config.ts';
+export { ALL_PERMISSIONS, applyUsersSeed, ensureDemoData, UsersSeed } from './seed.ts';
+export { hashPassword, verifyPassword } from './passwords/passwords.ts';
+export type { AuthzContext } from './authz/authz-service.ts';

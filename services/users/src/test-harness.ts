@@ -1,0 +1,71 @@
+/** Test-only: a user service on a fresh PostgreSQL database, with a local token issuer. */
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import { Writable } from 'node:stream';
+import { createTokenVerifier } from '@tessera/auth-middleware';
+import { createTestIssuer, type TestIssuer } from '@tessera/auth-middleware/testing';
+import { connectRedis } from '@tessera/cache';
+import { applyMigrations, closeConnection, createDrizzle, openConnection, rawQuery, type SqlConnection } from '@tessera/db';
+import { createTestDatabase, TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
+import { createLogger, type HttpServer } from '@tessera/kernel';
+import { buildUsersApp, type UsersApp } from './app.ts';
+import type { UsersDb } from './db/database.ts';
+import { schema } from './db/schema.ts';
+import { usersMigrations } from './migrations.ts';
+
+export interface Harness {
+  app: HttpServer;
+  url: string;
+  db: UsersDb;
+  conn: SqlConnection;
+  issuer: TestIssuer;
+  users: UsersApp;
+  /** Bearer header for a token with these permissions (sub defaults to a random uuid). */
+  bearer(claims?: Record<string, unknown>): Promise<string>;
+  count(table: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startUsersHarness(options: { redis?: boolean } = {}): Promise<Harness> {
+  const database = await createTestDatabase();
+  const conn = await openConnection({ url: database.url });
+  await applyMigrations(conn, usersMigrations);
+  const issuer = await createTestIssuer();
+  const db = createDrizzle(conn, schema);
+  let redis: Redis | undefined;
+  let subscriber: Redis | undefined;
+  if (options.redis) {
+    redis = await connectRedis(TEST_REDIS_URL);
+    subscriber = await connectRedis(TEST_REDIS_URL, { subscriber: true });
+  }
+  const logger = createLogger({ name: 'users', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const users = await buildUsersApp({
+    db,
+    conn,
+    logger,
+    verifier: createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' }),
+    redis,
+    subscriber,
+    keyPrefix: testKeyPrefix('users'),
+  });
+  await users.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(users.app.server.address() as AddressInfo).port}`;
+  return {
+    app: users.app,
+    url,
+    db,
+    conn,
+    issuer,
+    users,
+    bearer: async (claims = {}) => `Bearer ${await issuer.mint(claims)}`,
+    count: async (table) => Number((await rawQuery<{ n: string }>(conn, `select count(*) as n from users.${table}`))[0]!.n),
+    async close() {
+      await users.app.close();
+      redis?.disconnect();
+      subscriber?.disconnect();
+      await issuer.close();
+      await closeConnection(conn);
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { startUsersHarness, type Harness } from '../test-harness.ts';
+
+let h: Harness;
+let admin: string;
+beforeAll(async () => {
+  h = await startUsersHarness();
+  admin = await h.bearer({ permissions: ['users:read', 'users:write', 'orgs:read', 'orgs:write'] });
+});
+afterAll(() => h.close());
+
+const create = (body: object, auth = admin) => request(h.url).post('/v1/users').set('authorization', auth).send(body);
+
+describe('users API', () => {
+  it('creates a user, never returns the password hash, and reads it back', async () => {
+    const res = await create({ email: 'Alice@Example.com', password: 'a-long-passphrase', name: 'Alice' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ email: 'Alice@Example.com', name: 'Alice', status: 'active', emailVerified: false });
+    expect(JSON.stringify(res.body)).not.toMatch(/argon2|password/i);
+    expect(res.headers.location).toBe(`/v1/users/${res.body.id}`);
+    const read = await request(h.url).get(`/v1/users/${res.body.id}`).set('authorization', admin);
+    expect(read.status).toBe(200);
+    expect(read.body.id).toBe(res.body.id);
+  });
+
+  it('answers 409 for an email that differs only in case', async () => {
+    await create({ email: 'dup@example.com' });
+    const before = await h.count('users');
+    const res = await create({ email: 'DUP@example.com' });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('email_taken');
+    expect(await h.count('users')).toBe(before);
+  });
+
+  it('rejects bad input with 400 problem+json and writes nothing', async () => {
+    const before = await h.count('users');
+    const cases: Array<[string, object | string]> = [
+      ['unknown field', { email: 'x@example.com', admin: true }],
+      ['wrong type', { email: 'x@example.com', name: 42 }],
+      ['over-long name', { email: 'x@example.com', name: 'n'.repeat(201) }],
+      ['invalid email', { email: 'not-an-email' }],
+      ['status set by client', { email: 'x@example.com', status: 'disabled' }],
+      ['short password', { email: 'x@example.com', password: 'short' }],
+      ['common password', { email: 'x@example.com', password: 'password123' }],
+      ['malformed json', '{"email":'],
+    ];
+    for (const [label, body] of cases) {
+      const req = request(h.url).post('/v1/users').set('authorization', admin).set('content-type', 'application/json');
+      const res = await req.send(typeof body === 'string' ? body : JSON.stringify(body));
+      expect(res.status, label).toBe(400);
+      expect(res.headers['content-type'], label).toContain('application/problem+json');
+    }
+    expect(await h.count('users')).toBe(before);
+  });
+
+  it('treats SQL metacharacters in filters and paths as data, never as SQL', async () => {
+    for (const prefix of ["' OR 1=1 --", '%', '_', '\\', "'; drop table users.users; --"]) {
+      const res = await request(h.url).get('/v1/users').query({ email_prefix: prefix }).set('authorization', admin);
+      expect(res.status, prefix).toBe(200);
+      expect(res.body.items, prefix).toEqual([]);
+    }
+    const path = await request(h.url).get(`/v1/users/${encodeURIComponent("1' OR '1'='1")}`).set('authorization', admin);
+    expect(path.status).toBe(400);
+    expect(await h.count('users')).toBeGreaterThan(0);
+  });
+
+  it('answers 404 for a missing user', async () => {
+    const res = await request(h.url).get('/v1/users/0193a000-0000-7000-8000-000000000000').set('authorization', admin);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('user_not_found');
+  });
+
+  it('pages through users with a stable cursor and filters by email prefix and status', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await create({ email: `page${i}@paging.example` })).body.id);
+    await request(h.url).post(`/v1/users/${ids[1]}/disable`).set('authorization', admin).expect(200);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await request(h.url)
+        .get('/v1/users')
+        .query({ email_prefix: 'PAGE', limit: 2, ...(cursor ? { cursor } : {}) })
+        .set('authorization', admin);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items.map((u: { id: string }) => u.id));
+      cursor = res.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    const disabled = await request(h.url).get('/v1/users').query({ email_prefix: 'page', status: 'disabled' }).set('authorization', admin);
+    expect(disabled.body.items.map((u: { id: string }) => u.id)).toEqual([ids[1]]);
+    expect((await request(h.url).get('/v1/users').query({ limit: 201 }).set('authorization', admin)).status).toBe(400);
+    expect((await request(h.url).get('/v1/users').query({ cursor: 'zzzz' }).set('authorization', admin)).status).toBe(400);
+  });
+
+  it('filters users by organization', async () => {
+    const org = await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'filter-org', name: 'F' });
+    const member = await create({ email: 'member@filter.example' });
+    await create({ email: 'outsider@filter.example' });
+    await request(h.url).put(`/v1/orgs/${org.body.id}/members/${member.body.id}`).set('authorization', admin).expect(204);
+    const res = await request(h.url).get('/v1/users').query({ org: org.body.id }).set('authorization', admin);
+    expect(res.body.items.map((u: { email: string }) => u.email)).toEqual(['member@filter.example']);
+  });
+
+  it('requires users:read to list and users:write to create', async () => {
+    expect((await request(h.url).get('/v1/users')).status).toBe(401);
+    const reader = await h.bearer({ permissions: ['users:read'] });
+    expect((await request(h.url).get('/v1/users').set('authorization', reader)).status).toBe(200);
+    const res = await create({ email: 'nope@example.com' }, reader);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toContain('insufficient_scope');
+  });
+
+  it('lets a user read and update their own profile but not someone else’s', async () => {
+    const me = (await create({ email: 'self@example.com', password: 'my-old-passphrase' })).body;
+    const other = (await create({ email: 'other@example.com' })).body;
+    const token = await h.bearer({ sub: me.id });
+    expect((await request(h.url).get('/v1/users/me').set('authorization', token)).body.email).toBe('self@example.com');
+    expect((await request(h.url).get(`/v1/users/${me.id}`).set('authorization', token)).status).toBe(200);
+    expect((await request(h.url).get(`/v1/users/${other.id}`).set('authorization', token)).status).toBe(403);
+    const renamed = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ name: 'Me' });
+    expect(renamed.body.name).toBe('Me');
+    for (const body of [{ status: 'disabled' }, { emailVerified: true }, { id: other.id }, { roles: ['admin'] }, { email: 'x@example.com' }]) {
+      expect((await request(h.url).patch('/v1/users/me').set('authorization', token).send(body)).status).toBe(400);
+    }
+    const wrong = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ password: 'a-new-passphrase', currentPassword: 'wrong-one!' });
+    expect(wrong.status).toBe(403);
+    const ok = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ password: 'a-new-passphrase', currentPassword: 'my-old-passphrase' });
+    expect(ok.status).toBe(200);
+  });
+
+  it('disables, enables and deletes a user', async () => {
+    const user = (await create({ email: 'lifecycle@example.com' })).body;
+    expect((await request(h.url).post(`/v1/users/${user.id}/disable`).set('authorization', admin)).body.status).toBe('disabled');
+    expect((await request(h.url).post(`/v1/users/${user.id}/enable`).set('authorization', admin)).body.status).toBe('active');
+    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(204);
+    expect((await request(h.url).get(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(404);
+    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(404);
+  });
+
+  it('returns every organization, role and effective permission with include=memberships', async () => {
+    const user = (await create({ email: 'graph@example.com' })).body;
+    const org = (await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'graph-org', name: 'Graph' })).body;
+    const role = (await request(h.url).post(`/v1/orgs/${org.id}/roles`).set('authorization', admin).send({ name: 'editor', permissions: ['docs:write', 'docs:read'] })).body;
+    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
+    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`).set('authorization', admin).expect(204);
+    const res = await request(h.url).get(`/v1/users/${user.id}?include=memberships`).set('authorization', admin);
+    expect(res.body.memberships).toEqual([
+      { organization: { id: org.id, slug: 'graph-org', name: 'Graph' }, roles: [{ id: role.id, name: 'editor' }], permissions: ['docs:read', 'docs:write'] },
+    ]);
+  });
+});
