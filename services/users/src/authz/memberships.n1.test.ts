@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import { createTestDatabase } from '@tessera/db/testing';
+import { uuidv7 } from '@tessera/kernel';
+import { schema } from '../db/schema.ts';
+import { usersMigrations } from '../migrations.ts';
+import { addMember, assignRole, createRole, insertOrganization } from '../orgs/repository.ts';
+import { insertUser } from '../users/repository.ts';
+import { loadMemberships } from './memberships.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function postgres(): Promise<SqlConnection> {
+  const database = await createTestDatabase();
+  const conn = await openConnection({ url: database.url });
+  cleanups.push(() => database.drop(), () => closeConnection(conn));
+  return conn;
+}
+
+async function pglite(): Promise<SqlConnection> {
+  const conn = await openConnection({});
+  cleanups.push(() => closeConnection(conn));
+  return conn;
+}
+
+// HOUSE-STYLE rule 12: one repository suite, run against both drivers.
+describe.each([
+  ['PostgreSQL', postgres],
+  ['PGlite', pglite],
+])('loadMemberships on %s', (_name, open) => {
+  it('issues the same number of statements (at most 2) for 1 and for 50 memberships', async () => {
+    const conn = await open();
+    await applyMigrations(conn, usersMigrations);
+    let statements = 0;
+    const db = createDrizzle(conn, schema, { onQuery: () => statements++ });
+    const seedUser = async (memberships: number) => {
+      const user = await insertUser(db, { email: `u${uuidv7()}@example.com` });
+      for (let i = 0; i < memberships; i++) {
+        const org = await insertOrganization(db, { slug: `o-${uuidv7()}`, name: `Org ${i}` });
+        const reader = await createRole(db, org.id, { name: 'reader', permissions: ['users:read', 'orgs:read'] });
+        const writer = await createRole(db, org.id, { name: 'writer', permissions: ['users:write'] });
+        await addMember(db, org.id, user.id);
+        await assignRole(db, org.id, user.id, reader.id);
+        await assignRole(db, org.id, user.id, writer.id);
+      }
+      return user.id;
+    };
+    const one = await seedUser(1);
+    const fifty = await seedUser(50);
+    const count = async (userId: string) => {
+      statements = 0;
+      const memberships = await loadMemberships(db, userId);
+      return { statements, memberships };
+    };
+    const small = await count(one);
+    const large = await count(fifty);
+    expect(small.memberships).toHaveLength(1);
+    expect(large.memberships).toHaveLength(50);
+    expect(large.memberships[0]!.permissions).toEqual(['orgs:read', 'users:read', 'users:write']);
+    expect(large.memberships[0]!.roles.map((r) => r.name).sort()).toEqual(['reader', 'writer']);
+    expect(large.statements).toBe(small.statements);
+    expect(large.statements).toBeLessThanOrEqual(2);
+  });
+});
