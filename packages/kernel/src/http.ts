@@ -45,6 +45,10 @@ export interface HttpServerOptions {
   /** Exact origins allowed by CORS; empty = no cross-origin access. `*` is refused with credentials. */
   corsOrigins?: string[];
   corsCredentials?: boolean;
+  /** Set false when the app handles CORS itself (the gateway decides per route class). */
+  cors?: boolean;
+  /** Set false when bodies must stay raw streams (the gateway forwards them unparsed). */
+  parseJson?: boolean;
   trustProxy?: boolean | string | string[];
   readiness?: ReadinessCheck[];
   metrics?: HttpMetrics;
@@ -92,7 +96,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
 
   app.setValidatorCompiler(createValidatorCompiler());
-  installJsonParser(app);
+  if (options.parseJson !== false) installJsonParser(app);
 
   void app.register(helmet, {
     global: true,
@@ -101,13 +105,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
-  const allowed = new Set(options.corsOrigins ?? []);
-  void app.register(cors, {
-    origin: (origin, cb) => cb(null, origin !== undefined && (allowed.has('*') || allowed.has(origin))),
-    credentials: options.corsCredentials ?? false,
-    maxAge: 600,
-    exposedHeaders: ['x-request-id', 'www-authenticate', 'retry-after', 'ratelimit', 'ratelimit-policy'],
-  });
+  if (options.cors !== false) {
+    const allowed = new Set(options.corsOrigins ?? []);
+    void app.register(cors, {
+      origin: (origin, cb) => cb(null, origin !== undefined && (allowed.has('*') || allowed.has(origin))),
+      credentials: options.corsCredentials ?? false,
+      maxAge: 600,
+      exposedHeaders: ['x-request-id', 'www-authenticate', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+    });
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,0 +1,40 @@
+/**
+ * `npm start`: the whole platform in one process (gateway 8080, auth 8081, users 8082) on
+ * embedded PostgreSQL under ./.data, or on DATABASE_URL / REDIS_URL when set.
+ */
+import { ConfigError, createLogger, onShutdown } from '@tessera/kernel';
+import { startPlatform } from './platform.ts';
+
+const logger = createLogger({ name: 'tessera', level: process.env.LOG_LEVEL ?? 'info' });
+let platform;
+try {
+  platform = await startPlatform({ env: process.env, logger });
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `tessera: ${(err as Error).message}`}\n`);
+  process.exit(1);
+}
+const { urls } = platform;
+const lines = [
+  '',
+  'Tessera is running.',
+  `  public origin (gateway)  ${urls.gateway}`,
+  `  OpenID discovery         ${urls.gateway}/.well-known/openid-configuration`,
+  `  auth service             ${urls.auth}`,
+  `  users service            ${urls.users}`,
+  `  health / metrics         <service>/livez, /readyz, /metrics (Prometheus) on each port`,
+  `  database                 ${platform.database === 'embedded' ? 'embedded PostgreSQL (PGlite) in ./.data' : 'PostgreSQL from DATABASE_URL'}${platform.redis ? ', Redis from REDIS_URL' : ''}`,
+];
+if (platform.admin.generatedPassword) {
+  lines.push('', `  admin user ${platform.admin.email}, password (shown once): ${platform.admin.generatedPassword}`);
+} else if (platform.admin.created) {
+  lines.push('', `  admin user ${platform.admin.email} created with TESSERA_ADMIN_PASSWORD`);
+}
+if (platform.demoServiceSecret) {
+  lines.push(`  demo-service client secret (shown once): ${platform.demoServiceSecret}`);
+}
+if (platform.masterKeySource === 'generated') {
+  lines.push('', '  note: a master key was generated into ./.data/master.key (0600). In production set TESSERA_MASTER_KEY.');
+}
+lines.push('', 'Press Ctrl-C to stop.', '');
+process.stdout.write(lines.join('\n'));
+onShutdown(logger, [() => platform.close()]);

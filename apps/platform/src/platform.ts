@@ -1,0 +1,210 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { createTokenVerifier } from '@tessera/auth-middleware';
+import { buildAuthApp, ensureDemoClients, applyClientsSeed, authTables, authMigrations, loadAuthConfig, type AuthApp, type ClientsSeed } from '@tessera/auth-service';
+import { connectRedis } from '@tessera/cache';
+import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import { buildGatewayApp, defaultGatewayConfig, type Gateway } from '@tessera/gateway-service';
+import { createLogger, loadConfig, type Logger } from '@tessera/kernel';
+import { applyUsersSeed, buildUsersApp, ensureDemoData, usersMigrations, usersTables, type UsersApp } from '@tessera/users-service';
+import { platformConfigSpec, type PlatformConfig } from './config.ts';
+import { loadOrCreateMasterKey } from './master-key.ts';
+import { readSeedFile } from './seed-file.ts';
+
+/** What `startPlatform` reports for the banner (secrets only when generated now, to print once). */
+export interface PlatformHandle {
+  urls: { gateway: string; auth: string; users: string };
+  admin: { email: string; generatedPassword?: string | undefined; created: boolean };
+  demoServiceSecret?: string | undefined;
+  masterKeySource: 'env' | 'file' | 'generated';
+  database: 'embedded' | 'postgres';
+  redis: boolean;
+  close(): Promise<void>;
+}
+
+/** Options for {@link startPlatform}: the environment, and a logger destination for tests. */
+export interface PlatformOptions {
+  env: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+const SPA_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
+
+/**
+ * Starts gateway, auth and users in this process, each on its own port, calling each other over
+ * loopback HTTP as they do when deployed apart. Embedded PGlite under `<dataDir>/pg` unless
+ * `DATABASE_URL` is set; Redis only with `REDIS_URL`. Applies migrations, seeds the demo data on
+ * first start and the `TESSERA_SEED` file at every start.
+ *
+ * @example
+ * const platform = await startPlatform({ env: process.env });
+ * console.log(platform.urls.gateway);
+ * await platform.close();
+ */
+export async function startPlatform(options: PlatformOptions): Promise<PlatformHandle> {
+  const config: PlatformConfig = loadConfig(platformConfigSpec, options.env);
+  const authConfig = loadAuthConfig(options.env);
+  const logger = options.logger ?? createLogger({ name: 'tessera', level: config.logLevel });
+  const dataDir = path.resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const lock = config.databaseUrl ? undefined : await acquireLock(path.join(dataDir, 'tessera.pid'));
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((err: unknown) => logger.error({ err: { message: (err as Error).message } }, 'shutdown step failed'));
+    await lock?.release();
+  };
+  try {
+    const { key: masterKey, source: masterKeySource } = await loadOrCreateMasterKey(dataDir, config.masterKey);
+    const conn: SqlConnection = await openConnection({
+      url: config.databaseUrl,
+      dataDir: config.databaseUrl ? undefined : path.join(dataDir, 'pg'),
+      onPoolError: (err) => logger.warn({ err: err.message }, 'idle database client failed'),
+    });
+    cleanups.push(() => closeConnection(conn));
+    await applyMigrations(conn, usersMigrations);
+    await applyMigrations(conn, authMigrations);
+    const usersDb = createDrizzle(conn, usersTables);
+    const authDb = createDrizzle(conn, authTables);
+
+    const admin = await ensureDemoData(usersDb, { adminEmail: config.adminEmail, adminPassword: config.adminPassword });
+    const demo = await ensureDemoClients(authDb, {
+      demoServiceSecret: config.demoServiceSecret,
+      defaults: { defaultAudience: authConfig.apiAudience, accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds },
+    });
+    if (config.seedFile) {
+      const seed = await readSeedFile(config.seedFile);
+      await applyUsersSeed(usersDb, { organizations: seed.organizations, users: seed.users });
+      const result = await applyClientsSeed(authDb, { clients: seed.clients } as ClientsSeed, {
+        defaults: { defaultAudience: authConfig.apiAudience, accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds },
+      });
+      for (const [clientId, secret] of Object.entries(result.generatedSecrets)) {
+        process.stdout.write(`seed: client ${clientId} secret (shown once): ${secret}\n`);
+      }
+      logger.info({ file: config.seedFile, clients: result.created.length + result.updated.length }, 'seed applied');
+    }
+
+    let redis: Redis | undefined;
+    const subscribers: Redis[] = [];
+    if (config.redisUrl) {
+      redis = await connectRedis(config.redisUrl, { connectionName: 'tessera' });
+      cleanups.push(async () => redis?.disconnect());
+    }
+    const subscriber = async () => {
+      if (!config.redisUrl) return undefined;
+      const s = await connectRedis(config.redisUrl, { subscriber: true });
+      subscribers.push(s);
+      return s;
+    };
+    cleanups.push(async () => subscribers.forEach((s) => s.disconnect()));
+
+    const [usersPort, authPort, gatewayPort] = await resolvePorts(config.host, [config.usersPort, config.authPort, config.gatewayPort]);
+    const loopback = (port: number) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const urls = { users: loopback(usersPort!), auth: loopback(authPort!), gateway: loopback(gatewayPort!) };
+    const verifier = () =>
+      createTokenVerifier({ jwksUrl: `${urls.auth}/jwks.json`, issuer: authConfig.publicUrl, audience: authConfig.apiAudience });
+
+    const users: UsersApp = await buildUsersApp({
+      db: usersDb,
+      conn,
+      logger: logger.child({ service: 'users' }),
+      verifier: verifier(),
+      redis,
+      subscriber: await subscriber(),
+    });
+    const auth: AuthApp = await buildAuthApp({
+      config: { ...authConfig, usersUrl: urls.users, port: authPort!, host: config.host },
+      db: authDb,
+      conn,
+      logger: logger.child({ service: 'auth' }),
+      masterKey,
+      redis,
+      redisSubscriber: await subscriber(),
+    });
+    const gateway: Gateway = await buildGatewayApp({
+      config: defaultGatewayConfig({
+        pools: { auth: { blue: [urls.auth] }, users: { blue: [urls.users] } },
+        cors: { token: SPA_ORIGINS, oauth: SPA_ORIGINS, api: SPA_ORIGINS, login: [] },
+      }),
+      logger: logger.child({ service: 'gateway' }),
+      redis,
+      verifier: verifier(),
+    });
+    // Stop the public door first, then the services behind it, then the database.
+    cleanups.push(() => users.app.close(), () => auth.close());
+    await users.app.listen({ host: config.host, port: usersPort! });
+    await auth.app.listen({ host: config.host, port: authPort! });
+    await gateway.checkHealth();
+    cleanups.push(() => gateway.app.close());
+    await gateway.app.listen({ host: config.host, port: gatewayPort! });
+    return {
+      urls,
+      admin: { email: admin.adminEmail, generatedPassword: admin.generatedPassword, created: admin.created },
+      demoServiceSecret: demo.demoServiceSecret,
+      masterKeySource,
+      database: config.databaseUrl ? 'postgres' : 'embedded',
+      redis: Boolean(redis),
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Port 0 means "any free port": resolved up front because each service must know the others' URLs. */
+async function resolvePorts(host: string, ports: number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const port of ports) {
+    if (port !== 0) {
+      out.push(port);
+      continue;
+    }
+    out.push(
+      await new Promise<number>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen(0, host, () => {
+          const { port: free } = server.address() as net.AddressInfo;
+          server.close(() => resolve(free));
+        });
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * One process at a time may open the embedded database (PGlite is single-process): a pid file
+ * guards it; a stale file (its process gone) is taken over.
+ */
+async function acquireLock(file: string): Promise<{ release(): Promise<void> }> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return { release: () => rm(file, { force: true }) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`the embedded database in ${path.dirname(file)} is in use by process ${pid}; stop it first (or set TESSERA_DATA_DIR)`);
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { acquireLock };

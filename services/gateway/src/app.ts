@@ -1,0 +1,378 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import proxyAddr from '@fastify/proxy-addr';
+import { extractBearer, sendTokenError, TokenError, type AccessTokenClaims, type TokenVerifier } from '@tessera/auth-middleware';
+import {
+  AppError,
+  createHttpMetrics,
+  createHttpServer,
+  ServiceUnavailableError,
+  type HttpServer,
+  type Logger,
+} from '@tessera/kernel';
+import { applyCors, type CorsPolicy } from './edge/cors.ts';
+import {
+  limitHeader,
+  memoryRateLimitStore,
+  policyHeader,
+  redisRateLimitStore,
+  type RateLimitCheck,
+  type RateLimitPolicy,
+  type RateLimitStore,
+} from './edge/rate-limit.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { forwardHeaders, responseHeaders } from './proxy/headers.ts';
+import { compileRoutes, type RouteClass, type RouteEntry } from './routes.ts';
+import {
+  createInstance,
+  pickInstance,
+  probe,
+  recordFailure,
+  recordSuccess,
+  type BreakerOptions,
+  type Color,
+  type Instance,
+  type UpstreamPool,
+} from './upstreams/pool.ts';
+
+/** Instances of one pool: a blue set, an optional green set, and which is active. */
+export interface PoolConfig {
+  blue: string[];
+  green?: string[];
+  active?: Color;
+}
+
+/** Rate-limit policies per route class (per client IP) and per identity from the token. */
+export interface RateLimitConfig {
+  perIp: Record<RouteClass, RateLimitPolicy>;
+  perClient: RateLimitPolicy;
+  perUser: RateLimitPolicy;
+  /** When Redis fails: allow (default, counted and logged) or refuse with 503. */
+  failOpen: boolean;
+}
+
+/** Everything the gateway is configured with (env + optional GATEWAY_CONFIG file). */
+export interface GatewayConfig {
+  routes: RouteEntry[];
+  pools: Record<string, PoolConfig>;
+  trustedProxies: string[];
+  cors: Record<RouteClass, string[]>;
+  rateLimits: RateLimitConfig;
+  bodyLimits: Record<RouteClass, number>;
+  timeoutMs: number;
+  healthIntervalMs: number;
+  breaker: BreakerOptions;
+  /** Bearer secret for the blue/green admin call (`POST /_gateway/pools/{pool}/switch`); unset = disabled. */
+  adminToken?: string | undefined;
+  https?: { key: string | Buffer; cert: string | Buffer } | undefined;
+}
+
+/** What the gateway runs on. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  redis?: Redis | undefined;
+  redisKeyPrefix?: string;
+  /** Edge token check on /v1/* (the services check again). */
+  verifier?: TokenVerifier | undefined;
+}
+
+/** The built gateway: the app plus the operations tests and SIGHUP need. */
+export interface Gateway {
+  app: HttpServer;
+  /** Switches a pool to a set after checking it is healthy; throws when it is not. */
+  switchPool(pool: string, target: Color): Promise<void>;
+  /** Replaces pools and policies from a new config (SIGHUP). */
+  reload(config: GatewayConfig): Promise<void>;
+  /** Runs one round of health checks now. */
+  checkHealth(): Promise<void>;
+  pools: Map<string, UpstreamPool>;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'EHOSTUNREACH']);
+const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+function buildPools(config: GatewayConfig, previous?: Map<string, UpstreamPool>): Map<string, UpstreamPool> {
+  const reuse = new Map<string, Instance>();
+  for (const pool of previous?.values() ?? []) for (const set of Object.values(pool.sets)) for (const i of set) reuse.set(i.url, i);
+  const pools = new Map<string, UpstreamPool>();
+  for (const [name, pc] of Object.entries(config.pools)) {
+    const make = (urls: string[] = []) => urls.map((url) => reuse.get(url) ?? createInstance(url));
+    pools.set(name, { name, sets: { blue: make(pc.blue), green: make(pc.green) }, active: pc.active ?? 'blue', cursor: 0 });
+  }
+  return pools;
+}
+
+/**
+ * Builds the gateway: the single public origin. Routes by prefix to upstream pools (round robin
+ * over healthy instances, active health checks, passive ejection, circuit breakers, one retry of
+ * body-less idempotent requests on another instance), rate limits (GCRA, Redis or memory), CORS
+ * per route class, security headers, body limits and the edge token check.
+ *
+ * @example
+ * const gateway = await buildGatewayApp({ config: defaultGatewayConfig({...}), logger, redis, verifier });
+ * await gateway.app.listen({ host: '127.0.0.1', port: 8080 });
+ */
+export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
+  let config = deps.config;
+  const httpMetrics = createHttpMetrics({ service: 'gateway' });
+  const metrics = createGatewayMetrics(httpMetrics.registry);
+  let pools = buildPools(config);
+  let match = compileRoutes(config.routes);
+  let cors: CorsPolicy = corsSets(config);
+  const store: RateLimitStore = deps.redis
+    ? redisRateLimitStore(deps.redis, deps.redisKeyPrefix ?? 'tessera:gateway:rl:')
+    : memoryRateLimitStore();
+  const log = deps.logger;
+  let lastLimiterWarn = 0;
+  let trustFn = proxyAddr.compile(config.trustedProxies);
+  const trusted = (addr: string) => config.trustedProxies.length > 0 && trustFn(addr, 0);
+
+  const app = createHttpServer({
+    name: 'gateway',
+    logger: log,
+    metrics: httpMetrics,
+    cors: false,
+    parseJson: false,
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
+    hsts: Boolean(config.https),
+    https: config.https,
+    requestTimeoutMs: config.timeoutMs + 5_000,
+    readiness: [
+      {
+        name: 'upstreams',
+        critical: true,
+        check: async () => {
+          for (const pool of pools.values()) {
+            if (!pool.sets[pool.active].some((i) => i.healthy)) throw new Error(`no healthy instance in ${pool.name}`);
+          }
+        },
+      },
+    ],
+  });
+  app.server.maxHeadersCount = 100;
+  app.removeAllContentTypeParsers();
+  // Bodies are forwarded as raw streams, never parsed at the edge.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  const updateGauges = () => {
+    for (const pool of pools.values()) {
+      for (const color of ['blue', 'green'] as const) {
+        for (const i of pool.sets[color]) {
+          metrics.healthy.set({ upstream: pool.name, instance: i.origin, color }, i.healthy ? 1 : 0);
+          metrics.circuit.set({ upstream: pool.name, instance: i.origin }, i.circuit === 'closed' ? 0 : i.circuit === 'half-open' ? 1 : 2);
+        }
+      }
+    }
+  };
+  const checkHealth = async () => {
+    const all = [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]);
+    await Promise.all(all.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, config.healthIntervalMs)))));
+    updateGauges();
+  };
+  await checkHealth();
+  const healthTimer = setInterval(() => void checkHealth(), config.healthIntervalMs);
+  healthTimer.unref();
+
+  const rateLimit = async (request: FastifyRequest, reply: FastifyReply, routeClass: RouteClass, claims?: AccessTokenClaims) => {
+    const limits = config.rateLimits;
+    const checks: RateLimitCheck[] = [{ policy: limits.perIp[routeClass], key: request.ip }];
+    if (claims) {
+      checks.push({ policy: limits.perClient, key: claims.client_id });
+      if (!claims.sub.startsWith('client:')) checks.push({ policy: limits.perUser, key: claims.sub });
+    }
+    let decision;
+    try {
+      decision = await store.take(checks);
+    } catch (err) {
+      metrics.rateLimiterErrors.inc({ outcome: limits.failOpen ? 'fail_open' : 'fail_closed' });
+      if (Date.now() - lastLimiterWarn > 10_000) {
+        lastLimiterWarn = Date.now();
+        log.warn({ err: { message: (err as Error).message }, failOpen: limits.failOpen }, 'rate limiter unavailable');
+      }
+      if (limits.failOpen) return true;
+      throw new ServiceUnavailableError('rate_limiter_unavailable', 'the rate limiter is unavailable', 1);
+    }
+    void reply.header('ratelimit-policy', policyHeader(decision)).header('ratelimit', limitHeader(decision));
+    if (decision.allowed) return true;
+    metrics.rateLimited.inc({ policy: decision.policy.name });
+    throw new AppError('rate_limited', 429, 'Too Many Requests', {
+      detail: 'too many requests; retry later',
+      headers: { 'retry-after': String(decision.retryAfterSeconds) },
+    });
+  };
+
+  const edgeToken = async (request: FastifyRequest): Promise<AccessTokenClaims | undefined> => {
+    if (!deps.verifier) return undefined;
+    const token = extractBearer(request.headers.authorization);
+    if (!token) throw new TokenError('missing_token', 'an access token is required');
+    return deps.verifier.verify(token);
+  };
+
+  const forward = async (request: FastifyRequest, reply: FastifyReply, route: RouteEntry): Promise<FastifyReply> => {
+    const pool = pools.get(route.pool);
+    if (!pool) throw new ServiceUnavailableError('upstream_unavailable', 'no upstream is configured for this route');
+    const length = Number(request.headers['content-length'] ?? 0);
+    const limit = config.bodyLimits[route.routeClass];
+    if (length > limit) throw new AppError('payload_too_large', 413, 'Content Too Large', { detail: `bodies here are limited to ${limit} bytes` });
+    const chunked = request.headers['transfer-encoding'] !== undefined;
+    const hasBody = length > 0 || chunked;
+    const headers = forwardHeaders(request.headers, {
+      requestId: request.id,
+      clientIp: request.ip,
+      peerIp: request.socket.remoteAddress ?? '',
+      peerTrusted: trusted(request.socket.remoteAddress ?? ''),
+      proto: request.protocol === 'https' ? 'https' : 'http',
+      host: request.headers.host ?? '',
+    });
+    const body = hasBody ? (chunked ? request.raw.pipe(limitStream(limit)) : request.raw) : null;
+    let instance = pickInstance(pool, config.breaker, Date.now());
+    for (let attempt = 0; ; attempt++) {
+      if (!instance) {
+        metrics.upstreamRequests.inc({ upstream: pool.name, status: 'unavailable' });
+        throw new ServiceUnavailableError('upstream_unavailable', `the ${pool.name} service is unavailable`, 5);
+      }
+      const end = metrics.upstreamDuration.startTimer({ upstream: pool.name });
+      try {
+        const res = await instance.client.request({
+          method: request.method as 'GET',
+          path: request.url,
+          headers,
+          body,
+          headersTimeout: config.timeoutMs,
+          bodyTimeout: config.timeoutMs,
+        });
+        end();
+        recordSuccess(instance);
+        metrics.upstreamRequests.inc({ upstream: pool.name, status: String(res.statusCode) });
+        void reply.code(res.statusCode);
+        for (const [name, value] of responseHeaders(res.headers)) void reply.header(name, value);
+        return reply.send(res.body);
+      } catch (err) {
+        end();
+        const code = (err as { code?: string }).code ?? '';
+        if (TIMEOUT_ERRORS.has(code)) {
+          metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'timeout' });
+          metrics.upstreamRequests.inc({ upstream: pool.name, status: 'timeout' });
+          throw new AppError('upstream_timeout', 504, 'Gateway Timeout', {
+            detail: `the ${pool.name} service did not answer in time`,
+            headers: { 'retry-after': '5' },
+          });
+        }
+        if (!CONNECTION_ERRORS.has(code)) throw err;
+        metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'connection' });
+        recordFailure(instance, config.breaker, Date.now());
+        updateGauges();
+        // A request with a body may have been partly sent; only body-less idempotent requests are replayed.
+        if (attempt > 0 || hasBody || !IDEMPOTENT.has(request.method)) {
+          metrics.upstreamRequests.inc({ upstream: pool.name, status: 'unavailable' });
+          throw new ServiceUnavailableError('upstream_unavailable', `the ${pool.name} service is unavailable`, 5);
+        }
+        metrics.retries.inc({ upstream: pool.name });
+        instance = pickInstance(pool, config.breaker, Date.now(), instance);
+      }
+    }
+  };
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?', 1)[0]!;
+    const route = match(path);
+    if (!route) throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    if (applyCors(request, reply, cors[route.routeClass])) return reply;
+    let claims: AccessTokenClaims | undefined;
+    if (route.routeClass === 'api') {
+      try {
+        claims = await edgeToken(request);
+      } catch (err) {
+        if (err instanceof TokenError) return sendTokenError(reply, err);
+        throw err;
+      }
+    }
+    await rateLimit(request, reply, route.routeClass, claims);
+    return forward(request, reply, route);
+  };
+
+  // One catch-all: the route table (not Fastify's router) decides, so a config reload can change it.
+  app.route({ method: [...METHODS], url: '/*', handler });
+  app.route({ method: [...METHODS], url: '/', handler });
+
+  const switchPool = async (name: string, target: Color) => {
+    const pool = pools.get(name);
+    if (!pool) throw new AppError('pool_not_found', 404, 'Not Found', { detail: 'no such pool' });
+    const set = pool.sets[target];
+    const healthy = await Promise.all(set.map((i) => probe(i, 1_000)));
+    set.forEach((i, n) => (i.healthy = healthy[n]!));
+    if (!healthy.some(Boolean)) {
+      throw new AppError('target_unhealthy', 409, 'Conflict', { detail: `the ${target} set of ${name} has no healthy instance` });
+    }
+    // One assignment: every request picked after this line goes to the new set.
+    pool.active = target;
+    for (const i of set) recordSuccess(i);
+    updateGauges();
+    log.info({ pool: name, active: target }, 'gateway: traffic switched');
+  };
+
+  if (config.adminToken) {
+    app.post('/_gateway/pools/:pool/switch', async (request, reply) => {
+      const token = extractBearer(request.headers.authorization) ?? '';
+      if (!config.adminToken || !sameSecret(token, config.adminToken)) {
+        return sendTokenError(reply, new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'));
+      }
+      const { pool } = request.params as { pool: string };
+      const target = new URL(request.url, 'http://x').searchParams.get('to');
+      if (target !== 'blue' && target !== 'green') throw new AppError('invalid_target', 400, 'Bad Request', { detail: 'to must be blue or green' });
+      await switchPool(pool, target);
+      return { pool, active: target };
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    clearInterval(healthTimer);
+    await Promise.all([...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]).map((i) => i.client.close()));
+  });
+
+  return {
+    app,
+    get pools() {
+      return pools;
+    },
+    switchPool,
+    checkHealth,
+    async reload(next) {
+      const old = pools;
+      config = next;
+      pools = buildPools(next, old);
+      match = compileRoutes(next.routes);
+      cors = corsSets(next);
+      trustFn = proxyAddr.compile(next.trustedProxies);
+      await checkHealth();
+      log.info('gateway: configuration reloaded');
+    },
+  };
+
+  function corsSets(c: GatewayConfig): CorsPolicy {
+    return Object.fromEntries(Object.entries(c.cors).map(([k, v]) => [k, new Set(v)])) as CorsPolicy;
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+function limitStream(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) cb(new AppError('payload_too_large', 413, 'Content Too Large', { detail: `bodies here are limited to ${limit} bytes` }));
+      else cb(null, chunk);
+    },
+  });
+}
+

@@ -1,0 +1,32 @@
+/** `npm run start:gateway`: the gateway alone. The only file of this service that reads the environment. */
+import { createTokenVerifier } from '@tessera/auth-middleware';
+import { connectRedis } from '@tessera/cache';
+import { ConfigError, createLogger, loadConfigOrExit, onShutdown } from '@tessera/kernel';
+import { buildGatewayApp } from './app.ts';
+import { gatewayConfigFromEnv, gatewayConfigSpec } from './config.ts';
+
+const env = loadConfigOrExit(gatewayConfigSpec, process.env);
+const readConfig = () => {
+  try {
+    return gatewayConfigFromEnv(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+};
+const logger = createLogger({ name: 'gateway', level: env.logLevel });
+const redis = env.redisUrl ? await connectRedis(env.redisUrl, { connectionName: 'tessera-gateway' }) : undefined;
+const verifier = createTokenVerifier({ jwksUrl: env.jwksUrl, issuer: env.publicUrl.replace(/\/+$/, ''), audience: env.apiAudience });
+const gateway = await buildGatewayApp({ config: readConfig(), logger, redis, verifier });
+await gateway.app.listen({ host: env.host, port: env.port });
+process.on('SIGHUP', () => {
+  try {
+    void gateway.reload(gatewayConfigFromEnv(env));
+  } catch (err) {
+    logger.error({ err: { message: (err as Error).message } }, 'gateway: reload refused; keeping the running configuration');
+  }
+});
+onShutdown(logger, [() => gateway.app.close(), async () => redis?.disconnect()]);
