@@ -13,6 +13,8 @@ export interface AppErrorOptions {
   /** Extra members added to the problem document (must hold no secrets). */
   extensions?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** Show `detail` to the client even for a 5xx (e.g. 503 "dependency unavailable"); default: status < 500. */
+  expose?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class AppError extends Error {
     this.code = code;
     this.status = status;
     this.title = title;
-    this.expose = status < 500;
+    this.expose = options.expose ?? status < 500;
     this.detail = options.detail;
     this.extensions = options.extensions;
     this.headers = options.headers;
@@ -105,7 +107,7 @@ export class ForbiddenError extends AppError {
  */
 export class ServiceUnavailableError extends AppError {
   constructor(code: string, detail: string, retryAfterSeconds = 5) {
-    super(code, 503, 'Service Unavailable', { detail, headers: { 'retry-after': String(retryAfterSeconds) } });
+    super(code, 503, 'Service Unavailable', { detail, headers: { 'retry-after': String(retryAfterSeconds) }, expose: true });
   }
 }
 

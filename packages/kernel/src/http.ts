@@ -227,7 +227,8 @@ export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (err.status >= 500) request.log.error({ err: safeErrorForLog(original) }, 'request failed');
+  if (!err.expose) request.log.error({ err: safeErrorForLog(original) }, 'request failed');
+  else if (err.status >= 500) request.log.warn({ code: err.code, status: err.status }, 'request failed: dependency');
   else request.log.info({ code: err.code, status: err.status }, 'request rejected');
   if (err.headers) void reply.headers(err.headers);
   return reply.code(err.status).type('application/problem+json').send(toProblem(err, request.id));

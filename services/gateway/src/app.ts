@@ -259,6 +259,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
           metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'timeout' });
           metrics.upstreamRequests.inc({ upstream: pool.name, status: 'timeout' });
           throw new AppError('upstream_timeout', 504, 'Gateway Timeout', {
+            expose: true,
             detail: `the ${pool.name} service did not answer in time`,
             headers: { 'retry-after': '5' },
           });
