@@ -1,0 +1,264 @@
+/**
+ * `buildAuthApp(deps)`: the auth service from its dependencies. It builds the core (keys,
+ * clients, signer, denylist, users gateway), registers the core routes, then every feature
+ * (`features`, by default the user-facing flows) with the core handed to it. See WIRING.md.
+ */
+import type { Redis } from 'ioredis';
+import type { JSONWebKeySet } from 'jose';
+import { createHttpServer, systemClock, type Clock, type HttpServer, type Logger, type ReadinessCheck } from '@tessera/kernel';
+import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
+import { createTwoLevelCache, type TwoLevelCache } from '@tessera/cache';
+import { createTokenVerifier, fastifyAuth } from '@tessera/auth-middleware';
+import type { AccessTokenDenylist, AuthzContext, ClientLookup, GrantHandler, RefreshTokenStore, TokenSigner, UsersGateway } from './contracts.ts';
+import type { AuthConfig } from './config.ts';
+import type { AuthDatabase } from './db/database.ts';
+import { authMigrations } from './db/migrations.ts';
+import { registerClientAdminRoutes } from './clients/admin-routes.ts';
+import { CachedClientLookup } from './clients/registry.ts';
+import { ClientRepository } from './clients/repository.ts';
+import { registerKeyAdminRoutes } from './keys/admin-routes.ts';
+import { KeyStore } from './keys/key-store.ts';
+import { createClientAuthenticator } from './oauth/client-auth.ts';
+import { buildMetadata, DEFAULT_SCOPES_SUPPORTED } from './oauth/discovery/metadata.ts';
+import { registerDiscoveryRoutes } from './oauth/discovery/route.ts';
+import { INTROSPECTION_PATH } from './oauth/introspect/route.ts';
+import { registerOAuthEndpoints } from './oauth/plugin.ts';
+import { REVOCATION_PATH } from './oauth/revoke/route.ts';
+import { createClientCredentialsGrant } from './oauth/token/grants/client-credentials.ts';
+import { TOKEN_PATH } from './oauth/token/route.ts';
+import { IdSetDenylist } from './tokens/denylist.ts';
+import { DbIdSet, RedisIdSet, type ExpiringIdSet } from './tokens/once-store.ts';
+import { JwtTokenSigner } from './tokens/signer.ts';
+import { revokedAccessTokens, usedClientAssertions } from './tokens/table.ts';
+import { LocalAccessTokenVerifier } from './tokens/verifier.ts';
+import { HttpUsersGateway } from './users-gateway.ts';
+import { flowsFeature } from './flows-feature.ts';
+
+/** What features receive: the core's services. */
+export interface AuthCore {
+  db: AuthDatabase;
+  clock: Clock;
+  config: AuthConfig;
+  /** The issuer (`config.publicUrl`). */
+  issuer: string;
+  logger: Logger;
+  clients: ClientLookup;
+  users: UsersGateway;
+  signer: TokenSigner;
+  denylist: AccessTokenDenylist;
+  /** The `/jwks.json` document (cached in memory by the key store). */
+  jwks: () => Promise<JSONWebKeySet>;
+  redis: Redis | undefined;
+  redisKeyPrefix: string;
+}
+
+/** A feature's contribution; `createFlows(...)` returns this shape. */
+export interface AuthFeature {
+  /** Registers its routes (called inside `app.register`, so in its own scope). */
+  routes?: (app: HttpServer) => Promise<void>;
+  /** Token endpoint grant handlers. */
+  grantHandlers?: GrantHandler[];
+  /** For introspection and revocation of refresh tokens (the first feature that has one wins). */
+  refreshTokenStore?: RefreshTokenStore;
+  /** Discovery metadata members this feature implements (authorization_endpoint, ...). */
+  metadata?: Record<string, unknown>;
+}
+
+export type AuthFeatureFactory = (core: AuthCore) => AuthFeature;
+
+/** Dependencies of {@link buildAuthApp}. */
+export interface AuthAppDeps {
+  config: AuthConfig;
+  db: AuthDatabase;
+  logger: Logger;
+  /** 32 bytes; encrypts signing keys at rest. */
+  masterKey: Buffer;
+  /** For `/readyz` (database reachable, migrations applied); absent = no readiness checks. */
+  conn?: SqlConnection | undefined;
+  clock?: Clock | undefined;
+  /** Denylist, assertion replay guard, login counters and L2 cache; absent = database + in-process. */
+  redis?: Redis | undefined;
+  /** A second connection for cache invalidation messages (SUBSCRIBE). */
+  redisSubscriber?: Redis | undefined;
+  /** Prefix of every Redis key this service writes (default `tessera:auth:`). */
+  redisKeyPrefix?: string | undefined;
+  /** Default: {@link HttpUsersGateway} to `config.usersUrl`. */
+  users?: UsersGateway | undefined;
+  /** Default: `[flowsFeature]` (login, consent, authorize, logout, userinfo, code and refresh grants). */
+  features?: AuthFeatureFactory[] | undefined;
+  scopesSupported?: string[] | undefined;
+  trustProxy?: boolean | string | string[] | undefined;
+  /** How often key rows are re-read (default 30 s). */
+  keyRefreshIntervalMs?: number | undefined;
+}
+
+/** The built service and its parts (for the CLI, tests and the all-in-one process). */
+export interface AuthApp {
+  app: HttpServer;
+  core: AuthCore;
+  keys: KeyStore;
+  clients: ClientRepository;
+  clientLookup: CachedClientLookup;
+  /** Stops timers and closes the app and the users gateway's pool (the database and Redis belong to the caller). */
+  close(): Promise<void>;
+}
+
+/** Skew verifiers may allow, added to a retired key's publication (RFC 9068 §4 checks, SECURITY 17). */
+const CLOCK_SKEW_S = 60;
+/** Clients' access tokens live at most this long (`clients/repository.ts` enforces it). */
+const MAX_ACCESS_TOKEN_TTL_S = 3600;
+
+/**
+ * Builds the auth service. Migrations must be applied first (`applyMigrations(conn, authMigrations)`);
+ * the first build creates the signing key.
+ *
+ * @example
+ * const auth = await buildAuthApp({ config, db, conn, logger, masterKey });
+ * await auth.app.listen({ host: config.host, port: config.port });
+ */
+export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
+  if (deps.masterKey.length !== 32) throw new TypeError('buildAuthApp: masterKey must be 32 bytes');
+  const { config, db, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const issuer = config.publicUrl;
+  const redisKeyPrefix = deps.redisKeyPrefix ?? 'tessera:auth:';
+  const stops: Array<() => void> = [];
+
+  const keys = new KeyStore({
+    db,
+    masterKey: deps.masterKey,
+    clock,
+    alg: config.signingAlg,
+    propagationSeconds: config.keyPropagationSeconds,
+    retentionSeconds: Math.max(MAX_ACCESS_TOKEN_TTL_S, config.idTokenTtlSeconds) + CLOCK_SKEW_S,
+    logger,
+    ...(deps.keyRefreshIntervalMs === undefined ? {} : { refreshIntervalMs: deps.keyRefreshIntervalMs }),
+  });
+  await keys.init();
+
+  const clients = new ClientRepository(db, clock, { defaultAudience: config.apiAudience, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+  const clientLookup = new CachedClientLookup(clients);
+  const signer = new JwtTokenSigner({ keys, issuer, clock });
+  const idSet = (name: string, table: typeof revokedAccessTokens): ExpiringIdSet => {
+    if (deps.redis) return new RedisIdSet(deps.redis, `${redisKeyPrefix}${name}:`, clock);
+    const set = new DbIdSet(db, table, clock);
+    stops.push(set.startSweeping(10 * 60_000, (err) => logger.warn({ err: err instanceof Error ? err.name : 'error' }, `${name} sweep failed`)));
+    return set;
+  };
+  const denylist = new IdSetDenylist(idSet('denied', revokedAccessTokens));
+  const replay = idSet('assertions', usedClientAssertions);
+
+  let ownUsers: HttpUsersGateway | undefined;
+  let authzCache: TwoLevelCache<AuthzContext | null> | undefined;
+  if (!deps.users) {
+    authzCache = createTwoLevelCache<AuthzContext | null>({
+      name: 'authz',
+      keyPrefix: redisKeyPrefix,
+      l1: { max: 10_000, ttlMs: 5_000 },
+      l2: { ttlSeconds: 30 },
+      redis: deps.redis,
+      subscriber: deps.redisSubscriber,
+      logger,
+    });
+    ownUsers = new HttpUsersGateway({ baseUrl: config.usersUrl, signer, audience: config.apiAudience, clock, authzCache });
+  }
+  const users = deps.users ?? (ownUsers as UsersGateway);
+
+  const core: AuthCore = {
+    db,
+    clock,
+    config,
+    issuer,
+    logger,
+    clients: clientLookup,
+    users,
+    signer,
+    denylist,
+    jwks: () => keys.publicJwks(),
+    redis: deps.redis,
+    redisKeyPrefix,
+  };
+  const features = (deps.features ?? [flowsFeature]).map((factory) => factory(core));
+  const grants: GrantHandler[] = [
+    ...features.flatMap((feature) => feature.grantHandlers ?? []),
+    createClientCredentialsGrant({ signer, defaultAudience: config.apiAudience }),
+  ];
+  const refreshTokens = features.find((feature) => feature.refreshTokenStore)?.refreshTokenStore;
+
+  const readiness: ReadinessCheck[] = [];
+  const conn = deps.conn;
+  if (conn) {
+    readiness.push({ name: 'postgres', critical: true, check: () => ping(conn) });
+    readiness.push({
+      name: 'migrations',
+      critical: true,
+      check: async () => {
+        if ((await pendingMigrations(conn, authMigrations)) > 0) throw new Error('pending migrations');
+      },
+    });
+  }
+  const redis = deps.redis;
+  if (redis) readiness.push({ name: 'redis', critical: false, check: async () => void (await redis.ping()) });
+
+  const app = createHttpServer({
+    name: 'auth',
+    logger,
+    corsOrigins: config.corsOrigins,
+    hsts: issuer.startsWith('https:'),
+    readiness,
+    ...(deps.trustProxy === undefined ? {} : { trustProxy: deps.trustProxy }),
+  });
+
+  const verifier = new LocalAccessTokenVerifier({ keys, issuer, clock });
+  const authenticator = createClientAuthenticator({
+    clients: clientLookup,
+    assertionAudiences: [issuer, `${issuer}${TOKEN_PATH}`, `${issuer}${INTROSPECTION_PATH}`, `${issuer}${REVOCATION_PATH}`],
+    replay,
+    clock,
+  });
+  await app.register(async (scope) =>
+    registerOAuthEndpoints(scope, { authenticator, grants, verifier, denylist, refreshTokens, issuer }),
+  );
+
+  const metadata = buildMetadata({
+    issuer,
+    grantTypes: grants.map((grant) => grant.grantType),
+    signingAlg: config.signingAlg,
+    scopesSupported: deps.scopesSupported ?? DEFAULT_SCOPES_SUPPORTED,
+    extra: Object.assign({}, ...features.map((feature) => feature.metadata ?? {})) as Record<string, unknown>,
+  });
+  registerDiscoveryRoutes(app, { metadata, jwks: () => keys.publicJwks() });
+
+  const adminVerifier = createTokenVerifier({
+    keys: verifier.getKey,
+    issuer,
+    audience: config.apiAudience,
+    algorithms: ['ES256', 'EdDSA', 'RS256'],
+    isRevoked: (jti) => denylist.has(jti),
+    now: () => clock.now(),
+  });
+  await app.register(async (scope) => {
+    await scope.register(fastifyAuth, { verifier: adminVerifier });
+    registerClientAdminRoutes(scope, clients);
+    registerKeyAdminRoutes(scope, keys);
+  });
+
+  for (const feature of features) {
+    const routes = feature.routes;
+    if (routes) await app.register(async (scope) => routes(scope));
+  }
+
+  return {
+    app,
+    core,
+    keys,
+    clients,
+    clientLookup,
+    async close() {
+      for (const stop of stops) stop();
+      await app.close();
+      await ownUsers?.close();
+      await authzCache?.close();
+    },
+  };
+}

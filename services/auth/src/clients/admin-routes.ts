@@ -1,0 +1,130 @@
+/**
+ * The clients admin API, `/v1/clients` (bearer token with `clients:read` / `clients:write`
+ * permissions, checked by @tessera/auth-middleware). A secret appears in exactly two responses:
+ * the creation and the rotation that produced it; it is never readable afterwards.
+ */
+import { Type, type Static } from 'typebox';
+import { NotFoundError, type HttpServer } from '@tessera/kernel';
+import { requirePermissions } from '@tessera/auth-middleware';
+import type { ClientRepository } from './repository.ts';
+
+const Uri = Type.String({ minLength: 1, maxLength: 2000 });
+const Scope = Type.String({ minLength: 1, maxLength: 100 });
+const ClientIdParam = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }) }, { additionalProperties: false });
+
+export const ClientBody = Type.Object(
+  {
+    clientId: Type.Optional(Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]+$' })),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
+    tokenEndpointAuthMethod: Type.Optional(
+      Type.Union([
+        Type.Literal('none'),
+        Type.Literal('client_secret_basic'),
+        Type.Literal('client_secret_post'),
+        Type.Literal('private_key_jwt'),
+      ]),
+    ),
+    redirectUris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
+    postLogoutRedirectUris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
+    grantTypes: Type.Optional(
+      Type.Array(
+        Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]),
+        { maxItems: 3 },
+      ),
+    ),
+    scopes: Type.Optional(Type.Array(Scope, { maxItems: 100 })),
+    audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20 })),
+    accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+    refreshTokenIdleTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+    refreshTokenAbsoluteTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+    firstParty: Type.Optional(Type.Boolean()),
+    jwks: Type.Optional(
+      Type.Object(
+        { keys: Type.Array(Type.Record(Type.String({ maxLength: 20 }), Type.Unknown()), { minItems: 1, maxItems: 10 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClientBodyType = Static<typeof ClientBody>;
+
+const ClientView = Type.Object({
+  clientId: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  tokenEndpointAuthMethod: Type.String(),
+  redirectUris: Type.Array(Type.String()),
+  postLogoutRedirectUris: Type.Array(Type.String()),
+  grantTypes: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  audiences: Type.Array(Type.String()),
+  accessTokenTtlSeconds: Type.Integer(),
+  refreshTokenIdleTtlSeconds: Type.Integer(),
+  refreshTokenAbsoluteTtlSeconds: Type.Integer(),
+  firstParty: Type.Boolean(),
+  jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) })),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  secretRotatedAt: Type.Union([Type.String(), Type.Null()]),
+});
+const WithSecret = Type.Object({ client: ClientView, clientSecret: Type.Optional(Type.String()) });
+
+const notFound = () => new NotFoundError('client_not_found', 'no client with this id');
+
+/**
+ * Registers `/v1/clients` on a scope where `fastifyAuth` is registered.
+ *
+ * @example
+ * registerClientAdminRoutes(scope, repository);
+ */
+export function registerClientAdminRoutes(app: HttpServer, clients: ClientRepository): void {
+  const read = requirePermissions('clients:read');
+  const write = requirePermissions('clients:write');
+
+  app.get(
+    '/v1/clients',
+    { preHandler: read, schema: { response: { 200: Type.Object({ clients: Type.Array(ClientView) }) } } },
+    async () => ({ clients: await clients.list() }),
+  );
+
+  app.get(
+    '/v1/clients/:clientId',
+    { preHandler: read, schema: { params: ClientIdParam, response: { 200: ClientView } } },
+    async (request) => {
+      const client = await clients.get(request.params.clientId);
+      if (!client) throw notFound();
+      return client;
+    },
+  );
+
+  app.post(
+    '/v1/clients',
+    { preHandler: write, schema: { body: ClientBody, response: { 201: WithSecret } } },
+    async (request, reply) => {
+      const { client, secret } = await clients.create(request.body);
+      void reply.code(201).header('cache-control', 'no-store').header('location', `/v1/clients/${client.clientId}`);
+      return secret === undefined ? { client } : { client, clientSecret: secret };
+    },
+  );
+
+  app.post(
+    '/v1/clients/:clientId/rotate-secret',
+    { preHandler: write, schema: { params: ClientIdParam, response: { 200: WithSecret } } },
+    async (request, reply) => {
+      const { client, secret } = await clients.rotateSecret(request.params.clientId);
+      void reply.header('cache-control', 'no-store');
+      return { client, clientSecret: secret };
+    },
+  );
+
+  app.delete(
+    '/v1/clients/:clientId',
+    { preHandler: write, schema: { params: ClientIdParam } },
+    async (request, reply) => {
+      if (!(await clients.delete(request.params.clientId))) throw notFound();
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * Redirect URI matching (SECURITY 1): exact string comparison, no normalisation (RFC 9700
+ * §4.1.3), with one exception — RFC 8252 §7.3 loopback redirects of native apps, whose port is
+ * chosen at run time: a registered `http://127.0.0.1/...` or `http://[::1]/...` URI matches the
+ * same URI with any port. Private-use URI schemes (RFC 8252 §7.1, `com.example.app:/cb`) are
+ * ordinary exact matches. `localhost` gets no port exception (RFC 8252 §8.3 advises against it).
+ */
+import type { OAuthClient } from '../contracts.ts';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+
+function withoutPort(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname) || url.username || url.password || url.hash) {
+    return undefined;
+  }
+  return `http://${url.hostname}${url.pathname}${url.search}`;
+}
+
+/**
+ * True when `uri` is one of the client's registered redirect URIs (exact), or a loopback variant
+ * of one with another port.
+ *
+ * @example
+ * if (!matchRedirectUri(client, params.redirect_uri)) return errorPage('redirect_uri is not registered');
+ */
+export function matchRedirectUri(client: Pick<OAuthClient, 'redirectUris'>, uri: string): boolean {
+  if (client.redirectUris.includes(uri)) return true;
+  const presented = withoutPort(uri);
+  if (presented === undefined) return false;
+  // The literal text must also agree outside the port: `new URL` would normalise `/a/../b`.
+  return client.redirectUris.some((registered) => {
+    const base = withoutPort(registered);
+    return base !== undefined && base === presented && stripPort(registered) === stripPort(uri);
+  });
+}
+
+function stripPort(uri: string): string {
+  return uri.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\]))(?::\d{1,5})?(?=[/?]|$)/, '$1');
+}
+
+/**
+ * Checks one redirect URI at registration: absolute, no fragment, and either https, loopback
+ * http, http://localhost (development), or a private-use scheme with a dot (RFC 8252 §7.1).
+ * Returns a reason when it is not acceptable.
+ *
+ * @example
+ * const problem = redirectUriProblem('http://localhost:5173/callback'); // undefined
+ */
+export function redirectUriProblem(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'is not an absolute URI';
+  }
+  if (url.hash || uri.includes('#')) return 'must not contain a fragment';
+  if (url.username || url.password) return 'must not contain credentials';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:') {
+    return LOOPBACK_HOSTS.has(url.hostname) || url.hostname === 'localhost' ? undefined : 'must use https (http only for loopback)';
+  }
+  if (/^(javascript|data|file|vbscript|blob):$/i.test(url.protocol)) return 'uses a forbidden scheme';
+  return url.protocol.slice(0, -1).includes('.') ? undefined : 'private-use schemes must be reverse domain names (RFC 8252 §7.1)';
+}

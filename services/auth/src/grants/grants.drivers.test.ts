@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { startFlowServer, testClient, type FlowServer } from '../flows/testing.ts';
+import { authorizeWithLogin, browser, redeem, refresh, tokens } from '../flows/testing-http.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+// The same grant storage runs on real PostgreSQL and on embedded PGlite (HOUSE-STYLE rule 12).
+describe.each(['pg', 'pglite'] as const)('grant storage on %s', (driver) => {
+  let server: FlowServer;
+  beforeAll(async () => {
+    server = await startFlowServer({ driver });
+  });
+  afterAll(() => server.close());
+
+  async function issued() {
+    const clientId = `client-${randomUUID()}`;
+    await server.clients.add(testClient({ clientId }));
+    const email = `${randomUUID()}@example.com`;
+    server.users.add(email, PASSWORD);
+    const result = await authorizeWithLogin(browser(server), server, { clientId, email, password: PASSWORD });
+    return { clientId, result };
+  }
+
+  it('redeems a code once, rotates refresh tokens and revokes the family on reuse', async () => {
+    const { clientId, result } = await issued();
+    const first = tokens(await redeem(server, clientId, result));
+    expect((await redeem(server, clientId, result)).body.error).toBe('invalid_grant');
+    const { clientId: otherClient, result: other } = await issued();
+    const a = tokens(await redeem(server, otherClient, other));
+    const b = tokens(await refresh(server, otherClient, a.refresh_token ?? ''));
+    expect((await refresh(server, otherClient, a.refresh_token ?? '')).body.error).toBe('invalid_grant');
+    expect((await refresh(server, otherClient, b.refresh_token ?? '')).body.error).toBe('invalid_grant');
+    expect(await server.denylist.has(decodeJwt(first.access_token).jti as string)).toBe(true);
+    expect(await server.denylist.has(decodeJwt(b.access_token).jti as string)).toBe(true);
+  });
+
+  it('lets exactly one of two concurrent refreshes and redemptions win', async () => {
+    const { clientId, result } = await issued();
+    const codeRace = await Promise.all([redeem(server, clientId, result), redeem(server, clientId, result)]);
+    expect(codeRace.map((r) => r.status).sort()).toEqual([200, 400]);
+    const { clientId: c2, result: r2 } = await issued();
+    const start = tokens(await redeem(server, c2, r2));
+    const refreshRace = await Promise.all([
+      refresh(server, c2, start.refresh_token ?? ''),
+      refresh(server, c2, start.refresh_token ?? ''),
+    ]);
+    expect(refreshRace.map((r) => r.status).sort()).toEqual([200, 400]);
+  });
+
+  it('remembers consent and sessions', async () => {
+    const clientId = `third-${randomUUID()}`;
+    await server.clients.add(testClient({ clientId, firstParty: false }));
+    const email = `${randomUUID()}@example.com`;
+    server.users.add(email, PASSWORD);
+    const agent = browser(server);
+    await authorizeWithLogin(agent, server, { clientId, email, password: PASSWORD });
+    const again = await authorizeWithLogin(agent, server, {
+      clientId,
+      email,
+      password: PASSWORD,
+      overrides: { prompt: 'none' },
+    });
+    expect(again.code).toBeTruthy();
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Signing key administration: `POST /v1/keys/rotate` (permission `keys:write`) and `GET /v1/keys`
+ * (`keys:read`). Public parts and states only; private keys never leave the key store.
+ */
+import { Type } from 'typebox';
+import type { HttpServer } from '@tessera/kernel';
+import { requirePermissions } from '@tessera/auth-middleware';
+import type { KeyStore } from './key-store.ts';
+
+const KeyView = Type.Object({
+  kid: Type.String(),
+  alg: Type.String(),
+  state: Type.String(),
+  createdAt: Type.String(),
+  activatesAt: Type.String(),
+  retiredAt: Type.Optional(Type.String()),
+  publishedUntil: Type.Optional(Type.String()),
+});
+
+/**
+ * Registers the key admin routes on a scope where `fastifyAuth` is registered.
+ *
+ * @example
+ * registerKeyAdminRoutes(scope, keys);
+ */
+export function registerKeyAdminRoutes(app: HttpServer, keys: KeyStore): void {
+  app.get(
+    '/v1/keys',
+    { preHandler: requirePermissions('keys:read'), schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } } },
+    async () => ({ keys: await keys.list() }),
+  );
+  app.post(
+    '/v1/keys/rotate',
+    { preHandler: requirePermissions('keys:write'), schema: { response: { 200: Type.Object({ current: KeyView, next: KeyView }) } } },
+    async (request) => {
+      const result = await keys.rotate();
+      request.log.info({ current: result.current.kid, next: result.next.kid }, 'signing keys rotated');
+      return result;
+    },
+  );
+}

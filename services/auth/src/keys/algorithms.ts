@@ -1,0 +1,103 @@
+/**
+ * The JWS algorithms the issuer signs with, mapped to WebCrypto. Signing goes through
+ * `crypto.subtle` because Node runs it on libuv's thread pool: the event loop stays free while
+ * both cores sign (see docs/benchmarks.md, token section).
+ */
+import { webcrypto } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { SigningAlgorithm } from '../config.ts';
+
+const { subtle } = webcrypto;
+type CryptoKey = webcrypto.CryptoKey;
+
+interface AlgorithmSpec {
+  generate: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams | webcrypto.Algorithm;
+  import: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams | webcrypto.Algorithm;
+  sign: webcrypto.EcdsaParams | webcrypto.Algorithm;
+  /** Hash for OpenID Connect `at_hash` / `c_hash` (Core §3.1.3.6; SHA-512 for Ed25519). */
+  halfHash: 'sha256' | 'sha512';
+}
+
+const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
+  ES256: {
+    generate: { name: 'ECDSA', namedCurve: 'P-256' },
+    import: { name: 'ECDSA', namedCurve: 'P-256' },
+    sign: { name: 'ECDSA', hash: 'SHA-256' },
+    halfHash: 'sha256',
+  },
+  EdDSA: {
+    generate: { name: 'Ed25519' },
+    import: { name: 'Ed25519' },
+    sign: { name: 'Ed25519' },
+    halfHash: 'sha512',
+  },
+  RS256: {
+    generate: {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    sign: { name: 'RSASSA-PKCS1-v1_5' },
+    halfHash: 'sha256',
+  },
+};
+
+/** True for the algorithms this issuer can sign with. */
+export function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
+  return Object.hasOwn(SPECS, alg);
+}
+
+/** The WebCrypto parameters of `alg`. */
+export function algorithmSpec(alg: SigningAlgorithm): AlgorithmSpec {
+  return SPECS[alg];
+}
+
+/** A freshly generated key pair: the public JWK (kid = RFC 7638 thumbprint) and the PKCS#8 private key. */
+export interface GeneratedKey {
+  kid: string;
+  publicJwk: JWK;
+  pkcs8: Buffer;
+}
+
+/**
+ * Generates a signing key pair for `alg`.
+ *
+ * @example
+ * const { kid, publicJwk, pkcs8 } = await generateSigningKey('ES256');
+ */
+export async function generateSigningKey(alg: SigningAlgorithm): Promise<GeneratedKey> {
+  const pair = (await subtle.generateKey(SPECS[alg].generate, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const jwk = (await subtle.exportKey('jwk', pair.publicKey)) as JWK;
+  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', pair.privateKey));
+  const publicOnly: JWK = pickPublic(jwk);
+  const kid = await calculateJwkThumbprint(publicOnly, 'sha256');
+  return { kid, publicJwk: { ...publicOnly, kid, alg, use: 'sig' }, pkcs8 };
+}
+
+function pickPublic(jwk: JWK): JWK {
+  if (jwk.kty === 'EC') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JWK;
+  if (jwk.kty === 'OKP') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x } as JWK;
+  return { kty: jwk.kty, n: jwk.n, e: jwk.e } as JWK;
+}
+
+/**
+ * Imports a PKCS#8 private key as a non-extractable WebCrypto signing key.
+ *
+ * @example
+ * const key = await importPrivateKey('ES256', pkcs8);
+ */
+export async function importPrivateKey(alg: SigningAlgorithm, pkcs8: Buffer): Promise<CryptoKey> {
+  return subtle.importKey('pkcs8', pkcs8, SPECS[alg].import, false, ['sign']);
+}
+
+/**
+ * Imports a published JWK as a WebCrypto verification key.
+ *
+ * @example
+ * const key = await importPublicKey('ES256', row.publicJwk);
+ */
+export async function importPublicKey(alg: SigningAlgorithm, jwk: JWK): Promise<CryptoKey> {
+  return subtle.importKey('jwk', pickPublic(jwk) as webcrypto.JsonWebKey, SPECS[alg].import, false, ['verify']);
+}

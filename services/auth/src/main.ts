@@ -1,0 +1,48 @@
+/**
+ * `npm run start:auth`: the auth service alone (production, one service per process). Reads the
+ * environment, connects PostgreSQL (and Redis when configured), applies migrations, starts.
+ */
+import { createLogger, onShutdown } from '@tessera/kernel';
+import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
+import { connectRedis } from '@tessera/cache';
+import { buildAuthApp } from './app.ts';
+import { loadAuthConfig } from './config.ts';
+import type { AuthDatabase } from './db/database.ts';
+import { authMigrations } from './db/migrations.ts';
+import * as schema from './db/schema.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadAuthConfig(process.env);
+} catch (err) {
+  fail(err instanceof Error ? err.message : 'config: invalid');
+}
+if (!config.masterKey) fail('config: TESSERA_MASTER_KEY is required but not set (openssl rand -base64 32)');
+const masterKey = Buffer.from(config.masterKey, 'base64');
+if (masterKey.length !== 32) fail('config: TESSERA_MASTER_KEY must be 32 bytes encoded as base64');
+if (!config.databaseUrl) fail('config: AUTH_DATABASE_URL or DATABASE_URL is required but not set');
+
+const logger = createLogger({ name: 'auth', level: config.logLevel });
+const conn = await openConnection({ url: config.databaseUrl, onPoolError: (err) => logger.warn({ err: err.name }, 'idle database client failed') });
+await applyMigrations(conn, authMigrations);
+const db = createDrizzle(conn, schema) as unknown as AuthDatabase;
+const redis = config.redisUrl ? await connectRedis(config.redisUrl, { connectionName: 'tessera-auth' }) : undefined;
+const redisSubscriber = config.redisUrl ? await connectRedis(config.redisUrl, { subscriber: true, connectionName: 'tessera-auth-sub' }) : undefined;
+
+const auth = await buildAuthApp({ config, db, conn, logger, masterKey, redis, redisSubscriber });
+await auth.app.listen({ host: config.host, port: config.port });
+logger.info({ issuer: config.publicUrl, alg: config.signingAlg }, 'auth service started');
+
+onShutdown(logger, [
+  () => auth.close(),
+  async () => {
+    redis?.disconnect();
+    redisSubscriber?.disconnect();
+  },
+  () => closeConnection(conn),
+]);

@@ -1,0 +1,49 @@
+/**
+ * The parameters of an authorization request this server reads (RFC 6749 §4.1.1, RFC 7636 §4.3,
+ * OpenID Connect Core §3.1.2.1). Anything else in the query is ignored, as OIDC requires.
+ */
+export const AUTHORIZATION_PARAMS = [
+  'response_type',
+  'response_mode',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'max_age',
+  'request',
+  'request_uri',
+] as const;
+
+export type AuthorizationParamName = (typeof AUTHORIZATION_PARAMS)[number];
+
+/** The request's known parameters, each present at most once (as stored with a pending interaction). */
+export type AuthorizationParams = Partial<Record<AuthorizationParamName, string>>;
+
+/** The parameters of a request and the names that appeared more than once (RFC 6749 §3.1 forbids that). */
+export interface ParsedParams {
+  params: AuthorizationParams;
+  repeated: AuthorizationParamName[];
+}
+
+/**
+ * Reads the known parameters from a parsed query string or form body, where a repeated name
+ * arrives as an array.
+ *
+ * @example
+ * readAuthorizationParams({ client_id: 'a', scope: ['x', 'y'] }) // { params: { client_id: 'a' }, repeated: ['scope'] }
+ */
+export function readAuthorizationParams(input: unknown): ParsedParams {
+  const source = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  const params: AuthorizationParams = {};
+  const repeated: AuthorizationParamName[] = [];
+  for (const name of AUTHORIZATION_PARAMS) {
+    const value = Object.hasOwn(source, name) ? source[name] : undefined;
+    if (typeof value === 'string') params[name] = value;
+    else if (Array.isArray(value)) repeated.push(name);
+  }
+  return { params, repeated };
+}

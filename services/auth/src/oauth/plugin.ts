@@ -1,0 +1,43 @@
+/**
+ * The OAuth endpoints that take client credentials — token, introspection, revocation — in one
+ * encapsulated scope: it accepts only form bodies, renders every error as RFC 6749 §5.2 JSON, and
+ * marks every response `Cache-Control: no-store` / `Pragma: no-cache` (RFC 6749 §5.1).
+ */
+import formbody from '@fastify/formbody';
+import type { HttpServer } from '@tessera/kernel';
+import type { AccessTokenDenylist, GrantHandler, RefreshTokenStore } from '../contracts.ts';
+import type { LocalAccessTokenVerifier } from '../tokens/verifier.ts';
+import type { TesseraClientAuthenticator } from './client-auth.ts';
+import { oauthErrorHandler } from './errors.ts';
+import { registerIntrospectionRoute } from './introspect/route.ts';
+import { registerRevocationRoute } from './revoke/route.ts';
+import { registerTokenRoute } from './token/route.ts';
+
+/** Dependencies of {@link registerOAuthEndpoints}. */
+export interface OAuthEndpointsDeps {
+  authenticator: TesseraClientAuthenticator;
+  grants: readonly GrantHandler[];
+  verifier: LocalAccessTokenVerifier;
+  denylist: AccessTokenDenylist;
+  refreshTokens: RefreshTokenStore | undefined;
+  issuer: string;
+}
+
+/**
+ * Registers `/oauth2/token`, `/oauth2/introspect` and `/oauth2/revoke` in their own scope.
+ *
+ * @example
+ * await app.register(async (scope) => registerOAuthEndpoints(scope, deps));
+ */
+export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpointsDeps): Promise<void> {
+  scope.removeAllContentTypeParsers();
+  await scope.register(formbody);
+  scope.setErrorHandler(oauthErrorHandler);
+  scope.addHook('onRequest', (_request, reply, done) => {
+    void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    done();
+  });
+  registerTokenRoute(scope, { authenticator: deps.authenticator, grants: deps.grants });
+  registerIntrospectionRoute(scope, deps);
+  registerRevocationRoute(scope, deps);
+}

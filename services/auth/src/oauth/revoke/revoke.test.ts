@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { decodeJwt } from 'jose';
+import { testKeyPrefix, TEST_REDIS_URL } from '@tessera/db/testing';
+import type { RefreshTokenStore } from '../../contracts.ts';
+import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../../testing.ts';
+
+let database: TestAuthDatabase;
+let server: StartedAuthServer;
+let redis: Redis;
+let prefix: string;
+const secrets: Record<string, string> = {};
+/** Families revoked through the stand-in refresh-token store, as `token/client`. */
+const revokedFamilies: string[] = [];
+const refreshStore: RefreshTokenStore = {
+  inspect: () => Promise.resolve(undefined),
+  revokeFamily: (token, clientId) => {
+    const owned = token === 'refresh-of-reports' && clientId === 'reports';
+    if (owned) revokedFamilies.push(`${token}/${clientId}`);
+    return Promise.resolve(owned);
+  },
+};
+
+const basic = (id: string) => `Basic ${Buffer.from(`${id}:${secrets[id]}`).toString('base64')}`;
+
+beforeAll(async () => {
+  database = await createTestAuthDatabase();
+  redis = new Redis(TEST_REDIS_URL);
+  prefix = testKeyPrefix('auth-revoke');
+  server = await startAuthServer({ db: database.db, conn: database.conn, redis, redisKeyPrefix: prefix, features: [() => ({ refreshTokenStore: refreshStore })] });
+  for (const clientId of ['reports', 'other']) {
+    secrets[clientId] = (await server.auth.clients.create({ clientId, name: clientId, type: 'confidential', scopes: ['users:read'] })).secret as string;
+  }
+});
+
+afterAll(async () => {
+  await server?.close();
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis?.disconnect();
+  await database?.drop();
+});
+
+async function accessToken(clientId: string): Promise<string> {
+  const res = await request(server.url).post('/oauth2/token').type('form').set('authorization', basic(clientId)).send({ grant_type: 'client_credentials' });
+  return res.body.access_token as string;
+}
+
+const revoke = (clientId: string, form: Record<string, string>) =>
+  request(server.url).post('/oauth2/revoke').type('form').set('authorization', basic(clientId)).send(form);
+const introspect = (token: string) =>
+  request(server.url).post('/oauth2/introspect').type('form').set('authorization', basic('other')).send({ token });
+
+describe('POST /oauth2/revoke', () => {
+  it('puts a revoked access token’s jti on the Redis denylist until it expires, and introspection reports it inactive', async () => {
+    const token = await accessToken('reports');
+    const { jti, exp } = decodeJwt(token);
+    const res = await revoke('reports', { token, token_type_hint: 'access_token' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const ttl = await redis.ttl(`${prefix}denied:${jti}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(exp! - Math.floor(Date.now() / 1000) + 1);
+    expect((await introspect(token)).body).toEqual({ active: false });
+  });
+
+  it('answers 200 for an unknown token and changes nothing', async () => {
+    const before = await redis.keys(`${prefix}denied:*`);
+    const res = await revoke('reports', { token: 'never-issued' });
+    expect(res.status).toBe(200);
+    expect(await redis.keys(`${prefix}denied:*`)).toEqual(before);
+  });
+
+  it('answers 200 when a client revokes another client’s access token but leaves it active', async () => {
+    const token = await accessToken('reports');
+    const res = await revoke('other', { token });
+    expect(res.status).toBe(200);
+    expect(await redis.exists(`${prefix}denied:${decodeJwt(token).jti}`)).toBe(0);
+    expect((await introspect(token)).body.active).toBe(true);
+  });
+
+  it('revokes the whole family of a refresh token owned by the client', async () => {
+    const res = await revoke('reports', { token: 'refresh-of-reports', token_type_hint: 'refresh_token' });
+    expect(res.status).toBe(200);
+    expect(revokedFamilies).toEqual(['refresh-of-reports/reports']);
+  });
+
+  it('answers 200 without effect when another client presents a refresh token', async () => {
+    const before = revokedFamilies.length;
+    const res = await revoke('other', { token: 'refresh-of-reports' });
+    expect(res.status).toBe(200);
+    expect(revokedFamilies).toHaveLength(before);
+  });
+
+  it('requires client authentication', async () => {
+    const res = await request(server.url).post('/oauth2/revoke').type('form').send({ token: await accessToken('reports') });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+  });
+
+  it('answers a missing token parameter with invalid_request', async () => {
+    const res = await revoke('reports', {});
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+});

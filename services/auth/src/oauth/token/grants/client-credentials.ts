@@ -1,0 +1,73 @@
+/**
+ * The client_credentials grant (RFC 6749 §4.4): confidential clients only (SECURITY 12); scopes
+ * limited to the client's; `aud` chosen among the client's audiences by `resource` (RFC 8707) or
+ * `audience`, else the first; `sub` is `client:<client_id>`, which can never equal a user's
+ * UUID (SECURITY 14c, RFC 9700 §4.15). No refresh token (§4.4.3).
+ */
+import type { GrantHandler, OAuthClient, TokenResponse, TokenSigner } from '../../../contracts.ts';
+import { OAuthError } from '../../errors.ts';
+import { resourcesOf } from '../route.ts';
+
+/** Scopes that only make sense with a user; never granted to a client acting for itself. */
+const USER_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+/** A scope shaped like a permission (`users:read`) is also put in the `permissions` claim. */
+const PERMISSION_SCOPE = /^[a-z][a-z0-9_-]*:[a-z*][a-z0-9_.*-]*$/;
+
+/** The `sub` of a token a client obtained for itself. */
+export function clientSubject(clientId: string): string {
+  return `client:${clientId}`;
+}
+
+function grantedScopes(client: OAuthClient, requested: string | undefined): string[] {
+  if (requested === undefined) return client.scopes.filter((scope) => !USER_SCOPES.has(scope));
+  const scopes = [...new Set(requested.split(' ').filter(Boolean))];
+  for (const scope of scopes) {
+    if (USER_SCOPES.has(scope) || !client.scopes.includes(scope)) {
+      throw new OAuthError('invalid_scope', 'a requested scope is not allowed for this client');
+    }
+  }
+  return scopes;
+}
+
+function audiences(client: OAuthClient, params: Record<string, string | undefined>, fallback: string): string | string[] {
+  const requested = [...resourcesOf(params), ...(params.audience ? [params.audience] : [])];
+  if (requested.length === 0) return client.audiences[0] ?? fallback;
+  const chosen = [...new Set(requested)];
+  for (const audience of chosen) {
+    if (!client.audiences.includes(audience)) {
+      throw new OAuthError('invalid_target', 'the requested resource is not available to this client');
+    }
+  }
+  return chosen.length === 1 ? (chosen[0] as string) : chosen;
+}
+
+/**
+ * Builds the client_credentials handler.
+ *
+ * @example
+ * const grant = createClientCredentialsGrant({ signer, defaultAudience: 'tessera-api' });
+ */
+export function createClientCredentialsGrant(deps: { signer: TokenSigner; defaultAudience: string }): GrantHandler {
+  return {
+    grantType: 'client_credentials',
+    async handle(client, params): Promise<TokenResponse> {
+      if (client.type !== 'confidential') {
+        throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials');
+      }
+      const scopes = grantedScopes(client, params.scope);
+      const aud = audiences(client, params, deps.defaultAudience);
+      const scope = scopes.join(' ');
+      const { token } = await deps.signer.signAccessToken({
+        sub: clientSubject(client.clientId),
+        clientId: client.clientId,
+        aud,
+        scope,
+        ttlSeconds: client.accessTokenTtlSeconds,
+        permissions: scopes.filter((candidate) => PERMISSION_SCOPE.test(candidate)),
+      });
+      const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: client.accessTokenTtlSeconds };
+      if (scope) response.scope = scope;
+      return response;
+    },
+  };
+}

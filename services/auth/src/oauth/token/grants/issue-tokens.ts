@@ -1,0 +1,104 @@
+import type {
+  AuthzContext,
+  OAuthClient,
+  TokenResponse,
+  TokenSigner,
+  UserProfile,
+  UsersGateway,
+} from '../../../contracts.ts';
+import type { GrantFamilies, GrantFamily } from '../../../grants/families.ts';
+import { OAuthError } from '../../errors.ts';
+
+/** What the code and refresh grants need to mint tokens. */
+export interface TokenIssuerDeps {
+  signer: TokenSigner;
+  families: GrantFamilies;
+  users: UsersGateway;
+  issuer: string;
+  idTokenTtlSeconds: number;
+}
+
+/** One token response to mint for a family. */
+export interface TokenIssue {
+  client: OAuthClient;
+  family: GrantFamily;
+  user: UserProfile;
+  scopes: string[];
+  refreshToken: string | undefined;
+  nonce?: string | undefined;
+}
+
+/**
+ * Reads the user's roles and permissions in the grant's organization, fresh for every token
+ * (role changes apply at the next refresh). A user who left the organization loses the grant.
+ */
+export async function loadAuthz(
+  deps: TokenIssuerDeps,
+  family: GrantFamily,
+): Promise<AuthzContext | undefined> {
+  if (!family.orgId) return undefined;
+  const authz = await deps.users.getAuthz(family.userId, family.orgId);
+  if (authz) return authz;
+  await deps.families.revoke(family.id, 'membership_removed');
+  throw new OAuthError('invalid_grant', 'the user is no longer a member of the organization');
+}
+
+/** The ID token claims the granted scopes allow (OIDC Core §5.4), plus the organization. */
+function idTokenClaims(user: UserProfile, scopes: string[], orgId: string | null): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  if (scopes.includes('email')) {
+    claims.email = user.email;
+    claims.email_verified = user.emailVerified;
+  }
+  if (scopes.includes('profile') && user.name !== null) claims.name = user.name;
+  if (orgId) claims.org_id = orgId;
+  return claims;
+}
+
+/**
+ * Mints the access token (RFC 9068, with org_id/roles/permissions), records its jti on the
+ * family, adds an ID token when `openid` was granted, and finally re-checks the family. If a
+ * concurrent request revoked it meanwhile (the loser of a redemption race is a reuse, RFC 9700
+ * §4.14.2: the server cannot tell attacker from client, so it revokes the active tokens), the
+ * revocation is applied again so the access token just recorded is deny-listed too: the race
+ * still has exactly one successful response, but no token escapes the revocation.
+ */
+export async function issueTokens(
+  deps: TokenIssuerDeps,
+  issue: TokenIssue,
+  authz: AuthzContext | undefined,
+): Promise<TokenResponse> {
+  const { client, family, user, scopes } = issue;
+  const scope = scopes.join(' ');
+  const access = await deps.signer.signAccessToken({
+    sub: user.id,
+    clientId: client.clientId,
+    aud: client.audiences[0] ?? deps.issuer,
+    scope,
+    ttlSeconds: client.accessTokenTtlSeconds,
+    ...(authz ? { orgId: authz.orgId, roles: authz.roles, permissions: authz.permissions } : {}),
+    grantId: family.id,
+    authTime: Math.floor(family.authTime.getTime() / 1000),
+  });
+  await deps.families.recordAccessToken(family.id, access.jti, access.exp);
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: client.accessTokenTtlSeconds,
+    scope,
+  };
+  if (issue.refreshToken) response.refresh_token = issue.refreshToken;
+  if (scopes.includes('openid')) {
+    response.id_token = await deps.signer.signIdToken({
+      sub: user.id,
+      clientId: client.clientId,
+      ...(issue.nonce !== undefined ? { nonce: issue.nonce } : {}),
+      authTime: Math.floor(family.authTime.getTime() / 1000),
+      ttlSeconds: deps.idTokenTtlSeconds,
+      accessToken: access.token,
+      claims: idTokenClaims(user, scopes, family.orgId),
+    });
+  }
+  if (await deps.families.isRevoked(family.id)) await deps.families.revoke(family.id, 'revocation');
+  return response;
+}
