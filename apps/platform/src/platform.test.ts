@@ -79,10 +79,22 @@ describe('npm start (the all-in-one platform)', () => {
     } finally {
       expect(await first.stop('SIGTERM')).toBe(0);
     }
-    const second = await start(dataDir);
+    // Second start: same data, no new secrets, and the example seed file applied (twice = idempotent).
+    const seedEnv = { TESSERA_SEED: path.join(root, 'docs/seed.example.json'), TESSERA_DEMO_SERVICE_SECRET: 'demo-service-secret-for-tests' };
+    await (await start(dataDir, seedEnv)).stop();
+    const second = await start(dataDir, seedEnv);
     try {
-      expect(second.output()).not.toContain('shown once');
+      expect(second.output()).not.toContain('password (shown once)');
+      expect(second.output()).not.toContain('demo-service client secret');
       expect((await fetch(`${second.urls.gateway}/readyz`)).status).toBe(200);
+      const token = await fetch(`${second.urls.gateway}/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('demo-service:demo-service-secret-for-tests').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=users:read',
+      });
+      const { access_token } = (await token.json()) as { access_token: string };
+      const users = await fetch(`${second.urls.gateway}/v1/users?email_prefix=alice`, { headers: { authorization: `Bearer ${access_token}` } });
+      expect(((await users.json()) as { items: Array<{ email: string }> }).items.map((u) => u.email)).toEqual(['alice@acme.example']);
     } finally {
       expect(await second.stop('SIGINT')).toBe(0);
     }
