@@ -64,7 +64,7 @@ describe('npm start (the all-in-one platform)', () => {
         expect(ready.status, base).toBe(200);
       }
       const discovery = await fetch(`${first.urls.gateway}/.well-known/openid-configuration`);
-      expect((await discovery.json()).issuer).toBe('http://localhost:8080');
+      expect(((await discovery.json()) as { issuer: string }).issuer).toBe('http://localhost:8080');
       const token = await fetch(`${first.urls.gateway}/oauth2/token`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from(`demo-service:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
