@@ -1,14 +1,16 @@
 import type { Redis } from 'ioredis';
+import swagger from '@fastify/swagger';
 import { fastifyAuth, type TokenVerifier } from '@tessera/auth-middleware';
 import { createTwoLevelCache } from '@tessera/cache';
 import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
 import { createHttpMetrics, createHttpServer, type HttpServer, type Logger, type ReadinessCheck } from '@tessera/kernel';
-import { createAuthzService, type AuthzContext, type AuthzService } from './authz/authz-service.ts';
+import { createAuthzService, type AuthzService } from './authz/authz-service.ts';
 import type { UsersDb } from './db/database.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { usersMigrations } from './migrations.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { warmPasswordVerifier } from './passwords/passwords.ts';
 
 /** Everything the user service runs on; tests pass real or test instances. */
 export interface UsersDeps {
@@ -56,8 +58,8 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
   }
   const app = createHttpServer({ name: 'users', logger: deps.logger, metrics, readiness, corsOrigins: deps.corsOrigins ?? [] });
   const options = deps.cache ?? {};
-  const cache = createTwoLevelCache<AuthzContext | null>({
-    name: 'authz',
+  const cache = createTwoLevelCache<unknown>({
+    name: 'users',
     keyPrefix: deps.keyPrefix ?? 'tessera:users:',
     l1: options.l1 === false ? false : { max: options.l1Max ?? 10_000, ttlMs: options.l1TtlMs ?? 5_000 },
     l2: options.l2 === false ? false : { ttlSeconds: options.l2TtlSeconds ?? 300 },
@@ -67,10 +69,20 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     registry: metrics.registry,
   });
   const authz = createAuthzService(deps.db, cache);
+  await warmPasswordVerifier();
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tessera user service', version: '0.1.0', description: 'Users, organizations, roles and permissions.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
+      security: [{ bearer: [] }],
+    },
+  });
   await app.register(fastifyAuth, { verifier: deps.verifier });
   await app.register(userRoutes, { db: deps.db, authz });
   await app.register(orgRoutes, { db: deps.db, authz });
   await app.register(internalRoutes, { db: deps.db, authz });
+  app.get('/openapi.json', { logLevel: 'warn' }, async () => app.swagger());
   app.addHook('onClose', async () => cache.close());
   return { app, authz };
 }

@@ -16,6 +16,8 @@ export interface AuthzContext {
 /** Reads authz through the two-level cache and invalidates it after writes. */
 export interface AuthzService {
   get(userId: string, orgId: string): Promise<AuthzContext | null>;
+  /** A user's full view (profile, memberships, roles, permissions), through the same cache. */
+  userView<V>(userId: string, load: () => Promise<V>): Promise<V>;
   /** After a change to one membership (roles assigned, member removed). */
   invalidateMembership(userId: string, orgId: string): Promise<void>;
   /** After a change that touches every membership of a user (password, status, deletion). Pass the org ids read before deleting. */
@@ -25,21 +27,26 @@ export interface AuthzService {
 }
 
 const key = (orgId: string, userId: string) => `authz:${orgId}:${userId}`;
+const viewKey = (userId: string) => `user:${userId}`;
 
 /**
  * The authz context service: cache key `authz:<orgId>:<userId>`, so a role change drops the
  * whole organization with one prefix invalidation and a user change drops one key per org.
+ * Full user views (`GET /v1/users/{id}?include=memberships`) are cached under `user:<userId>`.
  *
  * @example
  * const authz = createAuthzService(db, cache);
  * await authz.get(userId, orgId);
  */
-export function createAuthzService(db: UsersDb, cache: TwoLevelCache<AuthzContext | null>): AuthzService {
+export function createAuthzService(db: UsersDb, cache: TwoLevelCache<unknown>): AuthzService {
   const userOrgIds = async (userId: string) =>
     (await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.orgId);
   return {
+    userView<V>(userId: string, load: () => Promise<V>) {
+      return cache.get(viewKey(userId), load) as Promise<V>;
+    },
     get(userId, orgId) {
-      return cache.get(key(orgId, userId), async () => {
+      return cache.get(key(orgId, userId), async (): Promise<AuthzContext | null> => {
         const [membership] = await loadMemberships(db, userId, orgId);
         if (!membership) return null;
         return {
@@ -49,12 +56,20 @@ export function createAuthzService(db: UsersDb, cache: TwoLevelCache<AuthzContex
           roles: membership.roles.map((r) => r.name).sort(),
           permissions: membership.permissions,
         };
-      });
+      }) as Promise<AuthzContext | null>;
     },
-    invalidateMembership: (userId, orgId) => cache.invalidate(key(orgId, userId)),
+    async invalidateMembership(userId, orgId) {
+      await cache.invalidate(key(orgId, userId));
+      await cache.invalidate(viewKey(userId));
+    },
     async invalidateUser(userId, orgIds) {
       for (const orgId of orgIds ?? (await userOrgIds(userId))) await cache.invalidate(key(orgId, userId));
+      await cache.invalidate(viewKey(userId));
     },
-    invalidateOrg: (orgId) => cache.invalidateMatching(`authz:${orgId}:`),
+    async invalidateOrg(orgId) {
+      await cache.invalidateMatching(`authz:${orgId}:`);
+      // Role and organization changes are rare admin operations; every cached user view may show them.
+      await cache.invalidateMatching('user:');
+    },
   };
 }

@@ -79,7 +79,7 @@ describe('internal API', () => {
     expect((await authz()).body).toEqual({ userId, orgId, orgSlug: 'internal', roles: ['viewer'], permissions: ['users:read'] });
     const metrics = async () => (await request(h.url).get('/metrics')).text;
     await authz();
-    expect(await metrics()).toMatch(/tessera_cache_requests_total\{cache="authz",level="l1",result="hit",service="users"\} [1-9]/);
+    expect(await metrics()).toMatch(/tessera_cache_requests_total\{cache="users",level="l1",result="hit",service="users"\} [1-9]/);
     await request(h.url).patch(`/v1/orgs/${orgId}/roles/${roleId}`).set('authorization', admin).send({ permissions: ['users:read', 'users:write'] }).expect(200);
     expect((await authz()).body.permissions).toEqual(['users:read', 'users:write']);
     await request(h.url).delete(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`).set('authorization', admin).expect(204);

@@ -42,6 +42,17 @@ export function assertPasswordPolicy(password: string): void {
 let dummyHash: Promise<string> | undefined;
 
 /**
+ * Computes the dummy hash ahead of the first unknown-email login, so that one is not slower.
+ *
+ * @example
+ * await warmPasswordVerifier();
+ */
+export async function warmPasswordVerifier(): Promise<void> {
+  dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
+  await dummyHash;
+}
+
+/**
  * Verifies `password` against `passwordHash`; with no hash (unknown email, no password set) it
  * verifies against a dummy hash so the answer takes the same time either way (SECURITY 22).
  *

@@ -100,14 +100,19 @@ export async function updateUser(db: UsersDb, id: string, changes: UserChanges):
 }
 
 /**
- * Deletes a user (memberships and role assignments cascade); 404 when absent.
+ * Deletes a user (memberships and role assignments cascade); 404 when absent. Returns the
+ * organizations the user belonged to, read in the same transaction (for cache invalidation).
  *
  * @example
- * await deleteUser(db, id);
+ * const orgIds = await deleteUser(db, id);
  */
-export async function deleteUser(db: UsersDb, id: string): Promise<void> {
-  const deleted = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
-  if (deleted.length === 0) throw new NotFoundError('user_not_found', 'no user with this id');
+export async function deleteUser(db: UsersDb, id: string): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const orgIds = (await tx.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, id)).for('update')).map((r) => r.orgId);
+    const deleted = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+    if (deleted.length === 0) throw new NotFoundError('user_not_found', 'no user with this id');
+    return orgIds;
+  });
 }
 
 /**

@@ -90,16 +90,23 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
   const { db, authz } = deps;
 
   const withMemberships = async (id: string, include: boolean) => {
-    const row = await findUserById(db, id);
-    if (!row) throw new NotFoundError('user_not_found', 'no user with this id');
-    return include ? { ...toUserView(row), memberships: await loadMemberships(db, id) } : toUserView(row);
+    if (!include) {
+      const row = await findUserById(db, id);
+      if (!row) throw new NotFoundError('user_not_found', 'no user with this id');
+      return toUserView(row);
+    }
+    const view = await authz.userView(id, async () => {
+      const row = await findUserById(db, id);
+      return row ? { ...toUserView(row), memberships: await loadMemberships(db, id) } : null;
+    });
+    if (!view) throw new NotFoundError('user_not_found', 'no user with this id');
+    return view;
   };
 
   const applyPasswordChange = async (changes: UserChanges, password: string | undefined) => {
-    if (password === undefined) return false;
+    if (password === undefined) return;
     changes.passwordHash = await hashPassword(password);
     changes.passwordChangedAt = new Date();
-    return true;
   };
 
   app.get(
@@ -151,9 +158,9 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
           throw new ForbiddenError('current_password_mismatch', 'the current password is required and must be correct');
         }
       }
-      const passwordChanged = await applyPasswordChange(changes, body.password);
+      await applyPasswordChange(changes, body.password);
       const row = await updateUser(db, id, changes);
-      if (passwordChanged) await authz.invalidateUser(id);
+      await authz.invalidateUser(id);
       return toUserView(row);
     },
   );
@@ -180,9 +187,9 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       if (body.email !== undefined) changes.email = body.email;
       if (body.name !== undefined) changes.name = body.name;
       if (body.emailVerified !== undefined) changes.emailVerified = body.emailVerified;
-      const passwordChanged = await applyPasswordChange(changes, body.password);
+      await applyPasswordChange(changes, body.password);
       const row = await updateUser(db, request.params.id, changes);
-      if (passwordChanged) await authz.invalidateUser(row.id);
+      await authz.invalidateUser(row.id);
       return toUserView(row);
     },
   );
@@ -206,8 +213,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
     '/v1/users/:id',
     { preHandler: requirePermissions('users:write'), schema: { params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      const orgIds = (await loadMemberships(db, request.params.id)).map((m) => m.organization.id);
-      await deleteUser(db, request.params.id);
+      const orgIds = await deleteUser(db, request.params.id);
       await authz.invalidateUser(request.params.id, orgIds);
       return reply.code(204).send(null);
     },

@@ -149,4 +149,21 @@ describe('users API', () => {
       { organization: { id: org.id, slug: 'graph-org', name: 'Graph' }, roles: [{ id: role.id, name: 'editor' }], permissions: ['docs:read', 'docs:write'] },
     ]);
   });
+
+  it('serves the full view from the cache yet shows role and profile changes right after they are made', async () => {
+    const user = (await create({ email: 'cached@example.com' })).body;
+    const org = (await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'cached-org', name: 'C' })).body;
+    const role = (await request(h.url).post(`/v1/orgs/${org.id}/roles`).set('authorization', admin).send({ name: 'r', permissions: ['a:read'] })).body;
+    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
+    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`).set('authorization', admin).expect(204);
+    const view = () => request(h.url).get(`/v1/users/${user.id}?include=memberships`).set('authorization', admin);
+    expect((await view()).body.memberships[0].permissions).toEqual(['a:read']);
+    expect((await view()).body.memberships[0].permissions).toEqual(['a:read']);
+    await request(h.url).patch(`/v1/orgs/${org.id}/roles/${role.id}`).set('authorization', admin).send({ permissions: ['a:read', 'a:write'] }).expect(200);
+    expect((await view()).body.memberships[0].permissions).toEqual(['a:read', 'a:write']);
+    await request(h.url).patch(`/v1/users/${user.id}`).set('authorization', admin).send({ name: 'Renamed' }).expect(200);
+    expect((await view()).body.name).toBe('Renamed');
+    await request(h.url).delete(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
+    expect((await view()).body.memberships).toEqual([]);
+  });
 });

@@ -1,0 +1,155 @@
+/**
+ * One server of the token benchmark, started as its own process by `bench/token.ts`:
+ * `node bench/lib-token-server.ts <tessera|oidc|limit> <ES256|EdDSA>`. It prints one JSON line
+ * `{ tokenUrl, clientId, clientSecret }` once listening and runs until killed. Every server issues the
+ * same thing: an access token JWT for `client_credentials` with client_secret_basic, 600 s,
+ * audience `tessera-api`, scope `users:read`.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual, webcrypto } from 'node:crypto';
+import net from 'node:net';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createLogger } from '@tessera/kernel';
+import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
+import { createTestDatabase } from '@tessera/db/testing';
+import { authMigrations, authTables, buildAuthApp, defaultAuthConfig, type AuthDatabase } from '@tessera/auth-service';
+
+type Kind = 'tessera' | 'oidc' | 'limit';
+type Alg = 'ES256' | 'EdDSA';
+
+const [kind, alg] = process.argv.slice(2) as [Kind, Alg];
+const CLIENT_ID = 'bench-client';
+const SCOPE = 'users:read';
+const AUDIENCE = 'tessera-api';
+const TTL = 600;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function announce(tokenUrl: string, clientSecret: string): void {
+  process.stdout.write(`${JSON.stringify({ tokenUrl, clientId: CLIENT_ID, clientSecret })}\n`);
+}
+
+async function startTessera(): Promise<void> {
+  const testDb = await createTestDatabase();
+  const conn = await openConnection({ url: testDb.url, poolMax: 10 });
+  await applyMigrations(conn, authMigrations);
+  const db = createDrizzle(conn, authTables) as unknown as AuthDatabase;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const auth = await buildAuthApp({
+    config: defaultAuthConfig({ publicUrl: url, port, signingAlg: alg, accessTokenTtlSeconds: TTL }),
+    db,
+    conn,
+    logger: createLogger({ name: 'auth', level: 'warn' }),
+    masterKey: randomBytes(32),
+  });
+  const { secret } = await auth.clients.create({ clientId: CLIENT_ID, name: 'bench', type: 'confidential', scopes: [SCOPE], audiences: [AUDIENCE] });
+  await auth.app.listen({ host: '127.0.0.1', port });
+  const stop = async () => {
+    await auth.close();
+    await closeConnection(conn);
+    await testDb.drop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  announce(`${url}/oauth2/token`, secret as string);
+}
+
+async function startOidcProvider(): Promise<void> {
+  const { default: Provider } = await import('oidc-provider');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const secret = randomBytes(32).toString('base64url');
+  const { privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg, use: 'sig' };
+  const provider = new Provider(url, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: alg,
+        scope: SCOPE,
+      },
+    ],
+    jwks: { keys: [jwk] },
+    scopes: [SCOPE],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => 'urn:tessera:api',
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: SCOPE,
+          audience: AUDIENCE,
+          accessTokenTTL: TTL,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg } },
+        }),
+      },
+    },
+  });
+  const server = provider.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  announce(`${url}/token`, secret);
+}
+
+/** The physical limit: bare Fastify, Basic check, the same claims, WebCrypto signing with a prepared header. */
+async function startLimit(): Promise<void> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const secret = randomBytes(32).toString('base64url');
+  const secretHash = createHash('sha256').update(secret).digest();
+  const params = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
+  const signParams = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
+  const pair = (await webcrypto.subtle.generateKey(params, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const header = Buffer.from(JSON.stringify({ alg, kid: 'limit', typ: 'at+jwt' })).toString('base64url');
+  const app = Fastify({ logger: false });
+  await app.register(formbody);
+  app.post('/oauth2/token', async (request, reply) => {
+    const auth = request.headers.authorization ?? '';
+    const [id, presented] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
+    const digest = createHash('sha256').update(presented ?? '').digest();
+    if (id !== CLIENT_ID || !timingSafeEqual(digest, secretHash)) return reply.code(401).send({ error: 'invalid_client' });
+    const body = request.body as Record<string, string>;
+    if (body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: url,
+      sub: `client:${CLIENT_ID}`,
+      aud: AUDIENCE,
+      exp: iat + TTL,
+      iat,
+      nbf: iat,
+      jti: randomUUID(),
+      client_id: CLIENT_ID,
+      scope: SCOPE,
+      permissions: [SCOPE],
+    };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = await webcrypto.subtle.sign(signParams, pair.privateKey, Buffer.from(input, 'latin1'));
+    void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return { access_token: `${input}.${Buffer.from(signature).toString('base64url')}`, token_type: 'Bearer', expires_in: TTL, scope: SCOPE };
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  announce(`${url}/oauth2/token`, secret);
+}
+
+if (kind === 'tessera') await startTessera();
+else if (kind === 'oidc') await startOidcProvider();
+else if (kind === 'limit') await startLimit();
+else throw new Error(`unknown server kind ${String(kind)}`);

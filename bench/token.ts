@@ -1,0 +1,249 @@
+/**
+ * `npm run bench -- token [--duration 8] [--rounds 3] [--connections 32] [--algs ES256,EdDSA] [--no-micro]`
+ *
+ * The token endpoint side by side (docs/benchmarks.md, "token"): Tessera's auth service vs
+ * oidc-provider configured equivalently vs a bare Fastify "limit" route, each in its own process,
+ * driven by autocannon from this process, alternating A B C for several rounds after a warm-up.
+ * Before that, a micro benchmark of the signing options (jose SignJWT, hand-assembled JWS over
+ * WebCrypto, synchronous node:crypto) justifies the signer Tessera uses.
+ *
+ * Scenarios: `client_credentials` (client_secret_basic). `refresh_token` is a hook: add a
+ * {@link Scenario} whose `prepare` obtains one refresh token per connection and whose request
+ * rotates it (autocannon `setupRequest`/`onResponse` per connection) — see the closing note of
+ * docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, randomUUID, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+
+type Kind = 'tessera' | 'oidc' | 'limit';
+type Alg = 'ES256' | 'EdDSA';
+
+interface Server {
+  kind: Kind;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  child: ChildProcess;
+}
+
+interface RunResult {
+  kind: Kind;
+  alg: Alg;
+  round: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+interface Scenario {
+  name: string;
+  options(server: Server): autocannon.Options;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const KINDS: Kind[] = ['tessera', 'oidc', 'limit'];
+
+const clientCredentials: Scenario = {
+  name: 'client_credentials',
+  options: (server) => ({
+    url: server.tokenUrl,
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=users%3Aread',
+  }),
+};
+
+function argValue(args: string[], name: string, fallback: string): string {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 && args[index + 1] ? (args[index + 1] as string) : fallback;
+}
+
+async function startServer(kind: Kind, alg: Alg): Promise<Server> {
+  const child = spawn(process.execPath, [path.join(here, 'lib-token-server.ts'), kind, alg], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}: ${stderr.slice(-2000)}`)));
+  });
+  const info = JSON.parse(first) as { tokenUrl: string; clientId: string; clientSecret: string };
+  return { kind, child, ...info };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.child.kill('SIGKILL');
+      resolve();
+    }, 5_000);
+    server.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+async function load(server: Server, scenario: Scenario, connections: number, duration: number): Promise<autocannon.Result> {
+  return autocannon({ ...scenario.options(server), connections, duration, pipelining: 1 });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Ops/s of one signing approach with `concurrency` signatures in flight for `seconds`. */
+async function measureSigner(signOnce: () => Promise<unknown>, seconds: number, concurrency = 64): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let count = 0;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await signOnce();
+      count++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function micro(alg: Alg, seconds: number): Promise<Record<string, number>> {
+  const generate = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
+  const signParams = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
+  const pair = (await webcrypto.subtle.generateKey(generate, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
+  const keyObject: KeyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const header = Buffer.from(JSON.stringify({ alg, kid: 'k', typ: 'at+jwt' })).toString('base64url');
+  const claims = () => {
+    const iat = Math.floor(Date.now() / 1000);
+    return { iss: 'http://127.0.0.1:8080', sub: 'client:bench', aud: 'tessera-api', exp: iat + 600, iat, nbf: iat, jti: randomUUID(), client_id: 'bench', scope: 'users:read', permissions: ['users:read'] };
+  };
+  const input = () => `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+  return {
+    'jose SignJWT': await measureSigner(
+      () => new SignJWT(claims()).setProtectedHeader({ alg, kid: 'k', typ: 'at+jwt' }).sign(pair.privateKey),
+      seconds,
+    ),
+    'prepared header + crypto.subtle.sign': await measureSigner(async () => {
+      const text = input();
+      const signature = await webcrypto.subtle.sign(signParams, pair.privateKey, Buffer.from(text, 'latin1'));
+      return `${text}.${Buffer.from(signature).toString('base64url')}`;
+    }, seconds),
+    'prepared header + sync node:crypto.sign': await measureSigner(() => {
+      const text = input();
+      const signature = nodeSign(alg === 'ES256' ? 'sha256' : null, Buffer.from(text, 'latin1'), { key: keyObject, dsaEncoding: 'ieee-p1363' });
+      return Promise.resolve(`${text}.${signature.toString('base64url')}`);
+    }, seconds),
+  };
+}
+
+export default async function tokenBenchmark(args: string[]): Promise<void> {
+  const duration = Number(argValue(args, 'duration', '8'));
+  const rounds = Number(argValue(args, 'rounds', '3'));
+  const connections = Number(argValue(args, 'connections', '32'));
+  const algs = argValue(args, 'algs', 'ES256,EdDSA').split(',') as Alg[];
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+
+  const microResults: Record<string, Record<string, number>> = {};
+  if (!args.includes('--no-micro')) {
+    for (const alg of algs) {
+      microResults[alg] = await micro(alg, 3);
+      for (const [name, ops] of Object.entries(microResults[alg])) log(`micro ${alg} ${name}: ${ops.toFixed(0)} signatures/s`);
+    }
+  }
+
+  const runs: RunResult[] = [];
+  const scenario = clientCredentials;
+  for (const alg of algs) {
+    const servers: Server[] = [];
+    try {
+      for (const kind of KINDS) servers.push(await startServer(kind, alg));
+      for (const server of servers) await load(server, scenario, connections, 3);
+      for (let round = 1; round <= rounds; round++) {
+        for (const server of servers) {
+          const result = await load(server, scenario, connections, duration);
+          const run: RunResult = {
+            kind: server.kind,
+            alg,
+            round,
+            requestsPerSecond: result.requests.average,
+            p50: result.latency.p50,
+            p99: result.latency.p99,
+            non2xx: result.non2xx,
+            errors: result.errors + result.timeouts,
+            total: result.requests.total,
+          };
+          runs.push(run);
+          log(`${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`);
+        }
+      }
+    } finally {
+      await Promise.all(servers.map(stopServer));
+    }
+  }
+
+  const summary: Record<string, unknown> = {};
+  for (const alg of algs) {
+    const of = (kind: Kind) => runs.filter((run) => run.alg === alg && run.kind === kind);
+    const ratios = (a: Kind, b: Kind) =>
+      median(of(a).map((run, index) => run.requestsPerSecond / (of(b)[index]?.requestsPerSecond ?? NaN)));
+    summary[alg] = {
+      ...Object.fromEntries(
+        KINDS.map((kind) => [
+          kind,
+          {
+            medianRequestsPerSecond: median(of(kind).map((run) => run.requestsPerSecond)),
+            medianP50: median(of(kind).map((run) => run.p50)),
+            medianP99: median(of(kind).map((run) => run.p99)),
+            failedRequests: of(kind).reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+          },
+        ]),
+      ),
+      tesseraOverOidcProvider: ratios('tessera', 'oidc'),
+      tesseraOverLimit: ratios('tessera', 'limit'),
+      oidcProviderOverLimit: ratios('oidc', 'limit'),
+    };
+    log(`${alg} summary: ${JSON.stringify(summary[alg])}`);
+  }
+
+  const output = {
+    benchmark: 'token',
+    scenario: scenario.name,
+    command: `npm run bench -- token ${args.join(' ')}`.trim(),
+    node: process.version,
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    connections,
+    durationSeconds: duration,
+    rounds,
+    date: new Date().toISOString(),
+    micro: microResults,
+    summary,
+    runs,
+  };
+  await mkdir(path.join(here, 'results'), { recursive: true });
+  await writeFile(path.join(here, 'results', 'token.json'), `${JSON.stringify(output, null, 2)}\n`);
+  log(`raw results: bench/results/token.json`);
+}
