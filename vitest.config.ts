@@ -12,7 +12,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // Most files wait on PostgreSQL, Redis or child processes rather than the CPU: more workers than cores.
-    maxWorkers: 4,
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file isolates itself (own database, own Redis key prefix), so files run in parallel.

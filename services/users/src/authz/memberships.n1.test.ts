@@ -63,5 +63,5 @@ describe.each([
     expect(large.memberships[0]!.roles.map((r) => r.name).sort()).toEqual(['reader', 'writer']);
     expect(large.statements).toBe(small.statements);
     expect(large.statements).toBeLessThanOrEqual(2);
-  });
+  }, 120_000);
 });

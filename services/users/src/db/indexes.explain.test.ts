@@ -17,7 +17,7 @@ let sampleOrg: string;
 beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
-  conn = await openConnection({ url: database.url });
+  conn = await openConnection({ url: database.url, statementTimeoutMs: 120_000 });
   await applyMigrations(conn, usersMigrations);
   db = createDrizzle(conn, schema);
   // 100,000 users, 200 organizations with 2 roles each, every user a member of 2 orgs with a role.
