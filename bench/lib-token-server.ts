@@ -1,9 +1,13 @@
 /**
  * One server of the token benchmark, started as its own process by `bench/token.ts`:
- * `node bench/lib-token-server.ts <tessera|oidc|limit> <ES256|EdDSA>`. It prints one JSON line
- * `{ tokenUrl, clientId, clientSecret }` once listening and runs until killed. Every server issues the
- * same thing: an access token JWT for `client_credentials` with client_secret_basic, 600 s,
- * audience `tessera-api`, scope `users:read`.
+ * `node bench/lib-token-server.ts <tessera|oidc|limit> <ES256|EdDSA> [client_credentials|refresh_token]`.
+ * It prints one JSON line `{ tokenUrl, clientId, clientSecret, refreshTokens }` once listening and
+ * runs until killed. Every server issues the same thing: an access token JWT (600 s, audience
+ * `tessera-api`, scope `users:read`) — for `client_credentials` to a confidential client with
+ * client_secret_basic; for `refresh_token` to a public client (`none`) holding `openid
+ * offline_access users:read`, with rotation and an ID token, from refresh tokens obtained before
+ * the run (Tessera: through its real authorize → login → code flow; oidc-provider: through its
+ * Grant/RefreshToken models, its in-memory adapter).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual, webcrypto } from 'node:crypto';
 import net from 'node:net';
@@ -14,12 +18,18 @@ import { createLogger } from '@tessera/kernel';
 import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
 import { authMigrations, authTables, buildAuthApp, defaultAuthConfig, type AuthDatabase } from '@tessera/auth-service';
+import { MemoryUsers, type FlowServer } from '../services/auth/src/flows/testing.ts';
+import { authorizeWithLogin, browser, redeem, tokens } from '../services/auth/src/flows/testing-http.ts';
 
 type Kind = 'tessera' | 'oidc' | 'limit';
 type Alg = 'ES256' | 'EdDSA';
 
-const [kind, alg] = process.argv.slice(2) as [Kind, Alg];
+const [kind, alg, grant = 'client_credentials'] = process.argv.slice(2) as [Kind, Alg, string?];
 const CLIENT_ID = 'bench-client';
+const SPA_ID = 'bench-spa';
+const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
+/** Refresh tokens handed to the load generator: more than its connections, so a failed chain can restart. */
+const REFRESH_TOKENS = 192;
 const SCOPE = 'users:read';
 const AUDIENCE = 'tessera-api';
 const TTL = 600;
@@ -32,8 +42,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function announce(tokenUrl: string, clientSecret: string): void {
-  process.stdout.write(`${JSON.stringify({ tokenUrl, clientId: CLIENT_ID, clientSecret })}\n`);
+function announce(tokenUrl: string, clientSecret: string, refreshTokens: string[] = []): void {
+  const clientId = grant === 'refresh_token' ? SPA_ID : CLIENT_ID;
+  process.stdout.write(`${JSON.stringify({ tokenUrl, clientId, clientSecret, refreshTokens })}\n`);
 }
 
 async function startTessera(): Promise<void> {
@@ -43,15 +54,41 @@ async function startTessera(): Promise<void> {
   const db = createDrizzle(conn, authTables) as unknown as AuthDatabase;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const users = new MemoryUsers();
+  users.add('bench@example.com', 'correct horse battery', [{ id: randomUUID(), slug: 'acme', name: 'Acme', roles: ['member'], permissions: [SCOPE] }]);
   const auth = await buildAuthApp({
     config: defaultAuthConfig({ publicUrl: url, port, signingAlg: alg, accessTokenTtlSeconds: TTL }),
     db,
     conn,
     logger: createLogger({ name: 'auth', level: 'warn' }),
     masterKey: randomBytes(32),
+    users,
   });
   const { secret } = await auth.clients.create({ clientId: CLIENT_ID, name: 'bench', type: 'confidential', scopes: [SCOPE], audiences: [AUDIENCE] });
+  await auth.clients.create({
+    clientId: SPA_ID,
+    name: 'bench spa',
+    type: 'public',
+    redirectUris: [REDIRECT_URI],
+    scopes: ['openid', 'offline_access', SCOPE],
+    audiences: [AUDIENCE],
+    firstParty: true,
+  });
   await auth.app.listen({ host: '127.0.0.1', port });
+  const refreshTokens: string[] = [];
+  if (grant === 'refresh_token') {
+    const server = { url } as unknown as FlowServer;
+    const obtain = async () => {
+      const code = await authorizeWithLogin(browser(server), server, {
+        clientId: SPA_ID,
+        email: 'bench@example.com',
+        password: 'correct horse battery',
+        overrides: { scope: `openid offline_access ${SCOPE}`, redirect_uri: REDIRECT_URI },
+      });
+      refreshTokens.push(tokens(await redeem(server, SPA_ID, code)).refresh_token as string);
+    };
+    for (let i = 0; i < REFRESH_TOKENS; i += 8) await Promise.all(Array.from({ length: 8 }, obtain));
+  }
   const stop = async () => {
     await auth.close();
     await closeConnection(conn);
@@ -59,7 +96,7 @@ async function startTessera(): Promise<void> {
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
-  announce(`${url}/oauth2/token`, secret as string);
+  announce(`${url}/oauth2/token`, secret as string, refreshTokens);
 }
 
 async function startOidcProvider(): Promise<void> {
@@ -81,9 +118,21 @@ async function startOidcProvider(): Promise<void> {
         id_token_signed_response_alg: alg,
         scope: SCOPE,
       },
+      {
+        client_id: SPA_ID,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'none',
+        id_token_signed_response_alg: alg,
+        scope: `openid offline_access ${SCOPE}`,
+      },
     ],
+    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    rotateRefreshToken: true,
+    ttl: { AccessToken: TTL, IdToken: 3600, RefreshToken: 14 * 86_400, Grant: 14 * 86_400 },
     jwks: { keys: [jwk] },
-    scopes: [SCOPE],
+    scopes: ['openid', 'offline_access', SCOPE],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -103,8 +152,29 @@ async function startOidcProvider(): Promise<void> {
   });
   const server = provider.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const refreshTokens: string[] = [];
+  if (grant === 'refresh_token') {
+    const client = await provider.Client.find(SPA_ID);
+    for (let i = 0; i < REFRESH_TOKENS; i++) {
+      const accountId = randomUUID();
+      const oidcGrant = new provider.Grant({ accountId, clientId: SPA_ID });
+      oidcGrant.addOIDCScope('openid offline_access');
+      oidcGrant.addResourceScope('urn:tessera:api', SCOPE);
+      const grantId = await oidcGrant.save();
+      const refreshToken = new provider.RefreshToken({
+        accountId,
+        client,
+        grantId,
+        scope: `openid offline_access ${SCOPE}`,
+        gty: 'authorization_code',
+        authTime: Math.floor(Date.now() / 1000),
+        resource: 'urn:tessera:api',
+      });
+      refreshTokens.push(await refreshToken.save());
+    }
+  }
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
-  announce(`${url}/token`, secret);
+  announce(`${url}/token`, secret, refreshTokens);
 }
 
 /** The physical limit: bare Fastify, Basic check, the same claims, WebCrypto signing with a prepared header. */

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- token [--duration 8] [--rounds 3] [--connections 32] [--algs ES256,EdDSA] [--no-micro]`
+ * `npm run bench -- token [--duration 8] [--rounds 3] [--connections 32] [--algs ES256,EdDSA]
+ *   [--scenarios client_credentials,refresh_token] [--no-micro]`
  *
  * The token endpoint side by side (docs/benchmarks.md, "token"): Tessera's auth service vs
  * oidc-provider configured equivalently vs a bare Fastify "limit" route, each in its own process,
@@ -7,10 +8,12 @@
  * Before that, a micro benchmark of the signing options (jose SignJWT, hand-assembled JWS over
  * WebCrypto, synchronous node:crypto) justifies the signer Tessera uses.
  *
- * Scenarios: `client_credentials` (client_secret_basic). `refresh_token` is a hook: add a
- * {@link Scenario} whose `prepare` obtains one refresh token per connection and whose request
- * rotates it (autocannon `setupRequest`/`onResponse` per connection) — see the closing note of
- * docs/benchmarks.md.
+ * Scenarios: `client_credentials` (client_secret_basic; Tessera, oidc-provider, limit) and
+ * `refresh_token` (public client, rotation on every use; Tessera on real PostgreSQL vs
+ * oidc-provider on its in-memory adapter). For refresh, every connection keeps its own chain: it
+ * takes a refresh token from the pool the server process obtained before the run and uses the
+ * rotated one from each response for its next request. A chain whose last request was still in
+ * flight when a run stopped is dropped (its token may already be rotated).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
@@ -30,10 +33,13 @@ interface Server {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
+  /** Unused refresh tokens (refresh_token scenario). */
+  refreshTokens: string[];
   child: ChildProcess;
 }
 
 interface RunResult {
+  scenario: Scenario['name'];
   kind: Kind;
   alg: Alg;
   round: number;
@@ -46,8 +52,9 @@ interface RunResult {
 }
 
 interface Scenario {
-  name: string;
-  options(server: Server): autocannon.Options;
+  name: 'client_credentials' | 'refresh_token';
+  kinds: Kind[];
+  options(server: Server): { options: autocannon.Options; finish?: () => void };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -55,24 +62,67 @@ const KINDS: Kind[] = ['tessera', 'oidc', 'limit'];
 
 const clientCredentials: Scenario = {
   name: 'client_credentials',
+  kinds: KINDS,
   options: (server) => ({
-    url: server.tokenUrl,
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
+    options: {
+      url: server.tokenUrl,
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=users%3Aread',
     },
-    body: 'grant_type=client_credentials&scope=users%3Aread',
   }),
 };
+
+interface ChainContext {
+  token?: string | undefined;
+  inFlight?: boolean;
+}
+
+const refreshToken: Scenario = {
+  name: 'refresh_token',
+  kinds: ['tessera', 'oidc'],
+  options: (server) => {
+    const contexts = new Set<ChainContext>();
+    return {
+      options: {
+        url: server.tokenUrl,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (request, context: ChainContext) => {
+              contexts.add(context);
+              context.token ??= server.refreshTokens.pop();
+              context.inFlight = true;
+              const body = `grant_type=refresh_token&client_id=${server.clientId}&refresh_token=${encodeURIComponent(context.token ?? 'exhausted')}`;
+              return { ...request, body };
+            },
+            onResponse: (status, body, context: ChainContext) => {
+              context.inFlight = false;
+              context.token = status === 200 ? (JSON.parse(body) as { refresh_token?: string }).refresh_token : undefined;
+            },
+          },
+        ],
+      },
+      finish: () => {
+        for (const context of contexts) if (!context.inFlight && context.token) server.refreshTokens.push(context.token);
+      },
+    };
+  },
+};
+
+const SCENARIOS: Record<Scenario['name'], Scenario> = { client_credentials: clientCredentials, refresh_token: refreshToken };
 
 function argValue(args: string[], name: string, fallback: string): string {
   const index = args.indexOf(`--${name}`);
   return index >= 0 && args[index + 1] ? (args[index + 1] as string) : fallback;
 }
 
-async function startServer(kind: Kind, alg: Alg): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(here, 'lib-token-server.ts'), kind, alg], {
+async function startServer(kind: Kind, alg: Alg, scenario: Scenario['name']): Promise<Server> {
+  const child = spawn(process.execPath, [path.join(here, 'lib-token-server.ts'), kind, alg, scenario], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
@@ -85,7 +135,7 @@ async function startServer(kind: Kind, alg: Alg): Promise<Server> {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}: ${stderr.slice(-2000)}`)));
   });
-  const info = JSON.parse(first) as { tokenUrl: string; clientId: string; clientSecret: string };
+  const info = JSON.parse(first) as { tokenUrl: string; clientId: string; clientSecret: string; refreshTokens: string[] };
   return { kind, child, ...info };
 }
 
@@ -105,7 +155,10 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 async function load(server: Server, scenario: Scenario, connections: number, duration: number): Promise<autocannon.Result> {
-  return autocannon({ ...scenario.options(server), connections, duration, pipelining: 1 });
+  const { options, finish } = scenario.options(server);
+  const result = await autocannon({ ...options, connections, duration, pipelining: 1 });
+  finish?.();
+  return result;
 }
 
 const median = (values: number[]) => {
@@ -174,44 +227,53 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
     }
   }
 
+  const scenarios = argValue(args, 'scenarios', 'client_credentials,refresh_token').split(',').map((name) => {
+    const scenario = SCENARIOS[name as Scenario['name']];
+    if (!scenario) throw new Error(`unknown scenario ${name}`);
+    return scenario;
+  });
   const runs: RunResult[] = [];
-  const scenario = clientCredentials;
-  for (const alg of algs) {
-    const servers: Server[] = [];
-    try {
-      for (const kind of KINDS) servers.push(await startServer(kind, alg));
-      for (const server of servers) await load(server, scenario, connections, 3);
-      for (let round = 1; round <= rounds; round++) {
-        for (const server of servers) {
-          const result = await load(server, scenario, connections, duration);
-          const run: RunResult = {
-            kind: server.kind,
-            alg,
-            round,
-            requestsPerSecond: result.requests.average,
-            p50: result.latency.p50,
-            p99: result.latency.p99,
-            non2xx: result.non2xx,
-            errors: result.errors + result.timeouts,
-            total: result.requests.total,
-          };
-          runs.push(run);
-          log(`${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`);
+  for (const scenario of scenarios) {
+    for (const alg of algs) {
+      const servers: Server[] = [];
+      try {
+        for (const kind of scenario.kinds) servers.push(await startServer(kind, alg, scenario.name));
+        for (const server of servers) await load(server, scenario, connections, 3);
+        for (let round = 1; round <= rounds; round++) {
+          for (const server of servers) {
+            const result = await load(server, scenario, connections, duration);
+            const run: RunResult = {
+              scenario: scenario.name,
+              kind: server.kind,
+              alg,
+              round,
+              requestsPerSecond: result.requests.average,
+              p50: result.latency.p50,
+              p99: result.latency.p99,
+              non2xx: result.non2xx,
+              errors: result.errors + result.timeouts,
+              total: result.requests.total,
+            };
+            runs.push(run);
+            log(`${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`);
+          }
         }
+      } finally {
+        await Promise.all(servers.map(stopServer));
       }
-    } finally {
-      await Promise.all(servers.map(stopServer));
     }
   }
 
-  const summary: Record<string, unknown> = {};
-  for (const alg of algs) {
-    const of = (kind: Kind) => runs.filter((run) => run.alg === alg && run.kind === kind);
-    const ratios = (a: Kind, b: Kind) =>
-      median(of(a).map((run, index) => run.requestsPerSecond / (of(b)[index]?.requestsPerSecond ?? NaN)));
-    summary[alg] = {
-      ...Object.fromEntries(
-        KINDS.map((kind) => [
+  const summary: Record<string, Record<string, unknown>> = {};
+  for (const scenario of scenarios) {
+    const perAlg: Record<string, unknown> = {};
+    summary[scenario.name] = perAlg;
+    for (const alg of algs) {
+      const of = (kind: Kind) => runs.filter((run) => run.scenario === scenario.name && run.alg === alg && run.kind === kind);
+      const ratio = (a: Kind, b: Kind) =>
+        median(of(a).map((run, index) => run.requestsPerSecond / (of(b)[index]?.requestsPerSecond ?? NaN)));
+      const entry: Record<string, unknown> = Object.fromEntries(
+        scenario.kinds.map((kind) => [
           kind,
           {
             medianRequestsPerSecond: median(of(kind).map((run) => run.requestsPerSecond)),
@@ -220,17 +282,20 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
             failedRequests: of(kind).reduce((sum, run) => sum + run.non2xx + run.errors, 0),
           },
         ]),
-      ),
-      tesseraOverOidcProvider: ratios('tessera', 'oidc'),
-      tesseraOverLimit: ratios('tessera', 'limit'),
-      oidcProviderOverLimit: ratios('oidc', 'limit'),
-    };
-    log(`${alg} summary: ${JSON.stringify(summary[alg])}`);
+      );
+      entry.tesseraOverOidcProvider = ratio('tessera', 'oidc');
+      if (scenario.kinds.includes('limit')) {
+        entry.tesseraOverLimit = ratio('tessera', 'limit');
+        entry.oidcProviderOverLimit = ratio('oidc', 'limit');
+      }
+      perAlg[alg] = entry;
+      log(`${scenario.name} ${alg} summary: ${JSON.stringify(entry)}`);
+    }
   }
 
   const output = {
     benchmark: 'token',
-    scenario: scenario.name,
+    scenarios: scenarios.map((scenario) => scenario.name),
     command: `npm run bench -- token ${args.join(' ')}`.trim(),
     node: process.version,
     nproc: os.availableParallelism(),

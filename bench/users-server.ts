@@ -60,4 +60,4 @@ const bare = Fastify();
 bare.get('/v1/users/:id', async () => sample);
 await bare.listen({ host: '127.0.0.1', port: 0 });
 urls.bare = `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}/v1/users/${userId}?include=memberships`;
-process.stdout.write(JSON.stringify({ urls, token, pid: process.pid }) + '\n');
+process.stdout.write(JSON.stringify({ urls, token, pid: process.pid, jwksUrl: issuer.jwksUrl, issuer: issuer.issuer }) + '\n');

@@ -4,24 +4,17 @@
  * beside a bare Fastify route returning the same JSON without auth or cache. The servers run in a
  * child process; autocannon runs here.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@tessera/db/testing';
 import { pairwiseRatio, report, sideBySide, type Target } from './lib.ts';
+import { startServer } from './lib-process.ts';
 
 export default async function usersBench(): Promise<void> {
   const database = await createTestDatabase();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./users-server.ts', import.meta.url))], {
-    env: { ...process.env, BENCH_DATABASE_URL: database.url },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { info, child } = await startServer<{ urls: Record<string, string>; token: string; pid: number }>('./users-server.ts', {
+    BENCH_DATABASE_URL: database.url,
   });
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-    });
-    const { urls, token, pid } = JSON.parse(line) as { urls: Record<string, string>; token: string; pid: number };
+    const { urls, token, pid } = info;
     const auth = { authorization: `Bearer ${token}` };
     const targets: Target[] = [
       { name: 'bare route', url: urls.bare! },

@@ -150,7 +150,10 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
 
   let ownUsers: HttpUsersGateway | undefined;
   let authzCache: TwoLevelCache<AuthzContext | null> | undefined;
-  if (!deps.users) {
+  let users: UsersGateway;
+  if (deps.users) {
+    users = deps.users;
+  } else {
     authzCache = createTwoLevelCache<AuthzContext | null>({
       name: 'authz',
       keyPrefix: redisKeyPrefix,
@@ -161,8 +164,8 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
       logger,
     });
     ownUsers = new HttpUsersGateway({ baseUrl: config.usersUrl, signer, audience: config.apiAudience, clock, authzCache });
+    users = ownUsers;
   }
-  const users = deps.users ?? (ownUsers as UsersGateway);
 
   const core: AuthCore = {
     db,

@@ -66,7 +66,7 @@ export function toOAuthClient(row: ClientRow): OAuthClient {
     refreshTokenIdleTtlSeconds: row.refreshTokenIdleTtlSeconds,
     refreshTokenAbsoluteTtlSeconds: row.refreshTokenAbsoluteTtlSeconds,
     firstParty: row.firstParty,
-    jwks: row.jwks ? { keys: row.jwks.keys as Record<string, unknown>[] } : undefined,
+    jwks: row.jwks ? { keys: row.jwks.keys } : undefined,
   };
 }
 

@@ -60,7 +60,7 @@ describe('applyClientsSeed', () => {
     expect(second).toEqual({ created: [], updated: ['seeded-api', 'seeded-app'], generatedSecrets: {} });
     const after = await database.db.select().from(oauthClients).orderBy(asc(oauthClients.clientId));
     expect(after.map(({ updatedAt: _u, ...rest }) => rest)).toEqual(snapshot.map(({ updatedAt: _u, ...rest }) => rest));
-    expect((await row('seeded-api'))!.secretHash).toBe(hashClientSecret(seed.clients[0]!.secret));
+    expect((await row('seeded-api'))!.secretHash).toBe(hashClientSecret(seed.clients[0]!.secret!));
   });
 
   it('applies a changed declaration to the stored client', async () => {

@@ -75,7 +75,7 @@ export function createFlows(deps: FlowDeps): Flows {
     }),
     new SessionCookie(issuer),
   );
-  const families = new GrantFamilies(db, clock, deps.denylist);
+  const families = new GrantFamilies(db, clock, deps.denylist, deps.logger);
   const codes = new AuthorizationCodes(db, clock);
   const refreshTokens = new RefreshTokens(db, clock);
   const consents = new ConsentStore(db, clock);

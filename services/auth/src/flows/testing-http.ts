@@ -55,24 +55,6 @@ export async function submitLogin(
     .send({ csrf: csrfOf(page.text), email, password, ...(interaction ? { interaction } : {}) });
 }
 
-/** Follows same-server redirects (login, resume, pages) until one leaves the server or is not a redirect. */
-export async function follow(
-  agent: Browser,
-  server: FlowServer,
-  response: Response,
-  limit = 5,
-): Promise<Response> {
-  let current = response;
-  for (let i = 0; i < limit; i++) {
-    const location = current.headers.location;
-    if (current.status < 300 || current.status >= 400 || typeof location !== 'string') return current;
-    const target = new URL(location, server.url);
-    if (target.origin !== server.url) return current;
-    current = await agent.get(target.pathname + target.search);
-  }
-  return current;
-}
-
 /** What a completed authorization returned to the client. */
 export interface AuthorizationResult {
   code: string;

@@ -6,10 +6,22 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  type SqlConnection,
+} from '@tessera/db';
 import { testKeyPrefix, TEST_REDIS_URL } from '@tessera/db/testing';
 import type { Clock } from '@tessera/kernel';
-import type { AccessTokenDenylist, AuthzContext, OAuthClient, UserProfile, UsersGateway } from '../contracts.ts';
+import type {
+  AccessTokenDenylist,
+  AuthzContext,
+  OAuthClient,
+  UserProfile,
+  UsersGateway,
+} from '../contracts.ts';
 import type { AuthCore } from '../app.ts';
 import type { ClientInput } from '../clients/repository.ts';
 import type { AuthDatabase } from '../db/database.ts';
@@ -148,11 +160,17 @@ export interface FlowServerOptions {
   driver?: 'pg' | 'pglite';
 }
 
-async function openDatabase(driver: 'pg' | 'pglite'): Promise<{ conn: SqlConnection; db: AuthDatabase; drop: () => Promise<void> }> {
+async function openDatabase(
+  driver: 'pg' | 'pglite',
+): Promise<{ conn: SqlConnection; db: AuthDatabase; drop: () => Promise<void> }> {
   if (driver === 'pg') return createTestAuthDatabase();
   const conn = await openConnection({});
   await applyMigrations(conn, authMigrations);
-  return { conn, db: createDrizzle(conn, schema) as unknown as AuthDatabase, drop: () => closeConnection(conn) };
+  return {
+    conn,
+    db: createDrizzle(conn, schema) as unknown as AuthDatabase,
+    drop: () => closeConnection(conn),
+  };
 }
 
 /**
@@ -182,7 +200,12 @@ export async function startFlowServer(options: FlowServerOptions = {}): Promise<
         const config: FlowConfig = {
           ...DEFAULT_FLOW_CONFIG,
           ...options.config,
-          loginGuard: { ...DEFAULT_FLOW_CONFIG.loginGuard, baseDelayMs: 5, maxDelayMs: 20, ...options.config?.loginGuard },
+          loginGuard: {
+            ...DEFAULT_FLOW_CONFIG.loginGuard,
+            baseDelayMs: 5,
+            maxDelayMs: 20,
+            ...options.config?.loginGuard,
+          },
           issuer: authCore.issuer,
         };
         flows = createFlows({ ...authCore, config });

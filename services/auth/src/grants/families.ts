@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, lte, or } from 'drizzle-orm';
-import { uuidv7, type Clock } from '@tessera/kernel';
+import { uuidv7, type Clock, type Logger } from '@tessera/kernel';
 import type { AccessTokenDenylist } from '../contracts.ts';
 import type { AuthDatabase } from '../flows/deps.ts';
 import { grantAccessTokens, grantFamilies } from './table.ts';
@@ -31,11 +31,13 @@ export class GrantFamilies {
   readonly #db: AuthDatabase;
   readonly #clock: Clock;
   readonly #denylist: AccessTokenDenylist;
+  readonly #logger: Logger | undefined;
 
-  constructor(db: AuthDatabase, clock: Clock, denylist: AccessTokenDenylist) {
+  constructor(db: AuthDatabase, clock: Clock, denylist: AccessTokenDenylist, logger?: Logger) {
     this.#db = db;
     this.#clock = clock;
     this.#denylist = denylist;
+    this.#logger = logger;
   }
 
   /** Creates a family (with the code that starts it) and returns its id. */
@@ -79,10 +81,17 @@ export class GrantFamilies {
    */
   async revoke(familyId: string, reason: RevokeReason): Promise<void> {
     const now = new Date(this.#clock.now());
-    await this.#db
+    const marked = await this.#db
       .update(grantFamilies)
       .set({ revokedAt: now, revokeReason: reason })
-      .where(and(eq(grantFamilies.id, familyId), isNull(grantFamilies.revokedAt)));
+      .where(and(eq(grantFamilies.id, familyId), isNull(grantFamilies.revokedAt)))
+      .returning({ clientId: grantFamilies.clientId });
+    const first = marked[0];
+    if (first) {
+      // Reuse means a code or refresh token leaked: a security event worth a warning.
+      const level = reason === 'code_reuse' || reason === 'refresh_token_reuse' ? 'warn' : 'info';
+      this.#logger?.[level]({ familyId, clientId: first.clientId, reason }, 'grant revoked');
+    }
     const live = await this.#db
       .select({ jti: grantAccessTokens.jti, expiresAt: grantAccessTokens.expiresAt })
       .from(grantAccessTokens)

@@ -77,9 +77,9 @@ export async function generateSigningKey(alg: SigningAlgorithm): Promise<Generat
 }
 
 function pickPublic(jwk: JWK): JWK {
-  if (jwk.kty === 'EC') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JWK;
-  if (jwk.kty === 'OKP') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x } as JWK;
-  return { kty: jwk.kty, n: jwk.n, e: jwk.e } as JWK;
+  if (jwk.kty === 'EC') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+  if (jwk.kty === 'OKP') return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  return { kty: jwk.kty, n: jwk.n, e: jwk.e };
 }
 
 /**

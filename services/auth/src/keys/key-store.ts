@@ -6,7 +6,7 @@
  */
 import type { webcrypto } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import type { JSONWebKeySet, JWK } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { Clock, Logger } from '@tessera/kernel';
 import type { SigningAlgorithm } from '../config.ts';
 import type { AuthDatabase } from '../db/database.ts';
@@ -248,7 +248,7 @@ export class KeyStore {
     }
     this.#active = { kid: row.kid, alg: row.alg, key: await key };
     this.#derived = derived;
-    this.#jwks = { keys: derived.published.map((published) => published.publicJwk as JWK) };
+    this.#jwks = { keys: derived.published.map((published) => published.publicJwk) };
     for (const kid of this.#privateKeys.keys()) if (kid !== row.kid) this.#privateKeys.delete(kid);
   }
 

@@ -73,6 +73,7 @@ export function registerLoginRoutes(app: HttpServer, deps: LoginRouteDeps): void
     const password = form.password ?? '';
     const verdict = await deps.guard.before(email, request.ip);
     if (!verdict.allowed) {
+      request.log.warn({ ip: request.ip }, 'login refused: too many failed attempts');
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       return sendLoginPage(reply, 429, { ...loginModel(current, pending), email, error: TOO_MANY_ATTEMPTS });
     }

@@ -6,7 +6,7 @@
  * `invalid_client` — 401, with `WWW-Authenticate: Basic` after a Basic attempt (§5.2).
  */
 import type { FastifyRequest } from 'fastify';
-import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '@tessera/kernel';
 import type { ClientAuthenticator, OAuthClient } from '../contracts.ts';
 import type { AuthenticatableClient, CachedClientLookup } from '../clients/registry.ts';
@@ -84,7 +84,7 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
     if (found.client.tokenEndpointAuthMethod !== 'private_key_jwt' || !jwks) throw failed(false);
     let keys = keySets.get(found);
     if (!keys) {
-      keys = createLocalJWKSet(jwks as JSONWebKeySet);
+      keys = createLocalJWKSet(jwks);
       keySets.set(found, keys);
     }
     const now = options.clock.now();

@@ -9,9 +9,36 @@ import type { AccessTokenDenylist, GrantHandler, RefreshTokenStore } from '../co
 import type { LocalAccessTokenVerifier } from '../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from './client-auth.ts';
 import { oauthErrorHandler } from './errors.ts';
+import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { registerIntrospectionRoute } from './introspect/route.ts';
 import { registerRevocationRoute } from './revoke/route.ts';
 import { registerTokenRoute } from './token/route.ts';
+
+/**
+ * The security headers of these JSON endpoints (SECURITY 34), fixed once. The kernel's helmet
+ * plugin is switched off for these routes (`helmet: false` in their options) because @fastify/helmet rebuilds its middleware from
+ * options on every request, which measured as a large share of a token request's CPU time
+ * (docs/benchmarks.md, token); the values are those the kernel sends, with a stricter CSP that
+ * fits a JSON response.
+ */
+export function oauthSecurityHeaders(hsts: boolean): Record<string, string> {
+  return {
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-site',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0',
+    ...(hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+}
 
 /** Dependencies of {@link registerOAuthEndpoints}. */
 export interface OAuthEndpointsDeps {
@@ -33,8 +60,10 @@ export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpo
   scope.removeAllContentTypeParsers();
   await scope.register(formbody);
   scope.setErrorHandler(oauthErrorHandler);
+  scope.setChildLoggerFactory(lazyChildLoggerFactory);
+  const headers = oauthSecurityHeaders(deps.issuer.startsWith('https:'));
   scope.addHook('onRequest', (_request, reply, done) => {
-    void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    void reply.headers(headers);
     done();
   });
   registerTokenRoute(scope, { authenticator: deps.authenticator, grants: deps.grants });

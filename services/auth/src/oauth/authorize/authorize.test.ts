@@ -84,7 +84,9 @@ describe('GET /oauth2/authorize: the client and its redirect_uri', () => {
   });
 
   it('accepts a registered loopback redirect on any port but not on another path or host (RFC 8252)', async () => {
-    const { clientId } = await setup({ redirectUris: ['http://127.0.0.1/native/cb', 'http://[::1]:80/native/cb'] });
+    const { clientId } = await setup({
+      redirectUris: ['http://127.0.0.1/native/cb', 'http://[::1]:80/native/cb'],
+    });
     const ok = await browser(server)
       .get('/oauth2/authorize')
       .query(authorizeParams(clientId, { redirect_uri: 'http://127.0.0.1:49152/native/cb' }).query);

@@ -53,7 +53,7 @@ export function registerTokenRoute(app: HttpServer, deps: TokenRouteDeps): void 
     handlers.set(grant.grantType, grant);
   }
 
-  app.post(TOKEN_PATH, { schema: { response: { 200: TokenResponseSchema } } }, async (request) => {
+  app.post(TOKEN_PATH, { helmet: false, schema: { response: { 200: TokenResponseSchema } } }, async (request) => {
     const { params, resources } = readOAuthForm(request.body);
     const grantType = params.grant_type;
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
