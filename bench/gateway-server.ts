@@ -34,12 +34,19 @@ const gateway = await buildGatewayApp({
       perUser: { name: 'user', ...limit },
     },
   }),
-  logger: createLogger({ name: 'bench', level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+  logger: createLogger({
+    name: 'bench',
+    level: 'silent',
+    destination: new Writable({ write: (_c, _e, cb) => cb() }),
+  }),
   redis,
   redisKeyPrefix: `bench:gw:${process.pid}:`,
   verifier: createTokenVerifier({ jwksUrl, issuer, audience: 'tessera-api' }),
 });
 await gateway.app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(
-  JSON.stringify({ bare: (bare.server.address() as AddressInfo).port, gateway: (gateway.app.server.address() as AddressInfo).port }) + '\n',
+  JSON.stringify({
+    bare: (bare.server.address() as AddressInfo).port,
+    gateway: (gateway.app.server.address() as AddressInfo).port,
+  }) + '\n',
 );

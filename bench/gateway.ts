@@ -10,7 +10,12 @@ import { startServer } from './lib-process.ts';
 
 export default async function gatewayBench(): Promise<void> {
   const database = await createTestDatabase();
-  const users = await startServer<{ urls: Record<string, string>; token: string; jwksUrl: string; issuer: string }>('./users-server.ts', {
+  const users = await startServer<{
+    urls: Record<string, string>;
+    token: string;
+    jwksUrl: string;
+    issuer: string;
+  }>('./users-server.ts', {
     BENCH_DATABASE_URL: database.url,
   });
   const direct = new URL(users.info.urls.l1!);
@@ -31,7 +36,11 @@ export default async function gatewayBench(): Promise<void> {
     const p50 = (name: string) => summary.find((s) => s.name === name)!.p50;
     await report('gateway', summary, {
       ratios: {
-        'gateway / bare proxy (target >= 0.85)': pairwiseRatio(summary, '(c) Tessera gateway', '(b) bare @fastify/http-proxy'),
+        'gateway / bare proxy (target >= 0.85)': pairwiseRatio(
+          summary,
+          '(c) Tessera gateway',
+          '(b) bare @fastify/http-proxy',
+        ),
         'gateway / direct': pairwiseRatio(summary, '(c) Tessera gateway', '(a) direct'),
       },
       addedP50MsOverDirect: p50('(c) Tessera gateway') - p50('(a) direct'),

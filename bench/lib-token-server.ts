@@ -17,7 +17,13 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { createLogger } from '@tessera/kernel';
 import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
-import { authMigrations, authTables, buildAuthApp, defaultAuthConfig, type AuthDatabase } from '@tessera/auth-service';
+import {
+  authMigrations,
+  authTables,
+  buildAuthApp,
+  defaultAuthConfig,
+  type AuthDatabase,
+} from '@tessera/auth-service';
 import { MemoryUsers, type FlowServer } from '../services/auth/src/flows/testing.ts';
 import { authorizeWithLogin, browser, redeem, tokens } from '../services/auth/src/flows/testing-http.ts';
 
@@ -55,7 +61,9 @@ async function startTessera(): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const users = new MemoryUsers();
-  users.add('bench@example.com', 'correct horse battery', [{ id: randomUUID(), slug: 'acme', name: 'Acme', roles: ['member'], permissions: [SCOPE] }]);
+  users.add('bench@example.com', 'correct horse battery', [
+    { id: randomUUID(), slug: 'acme', name: 'Acme', roles: ['member'], permissions: [SCOPE] },
+  ]);
   const auth = await buildAuthApp({
     config: defaultAuthConfig({ publicUrl: url, port, signingAlg: alg, accessTokenTtlSeconds: TTL }),
     db,
@@ -64,7 +72,13 @@ async function startTessera(): Promise<void> {
     masterKey: randomBytes(32),
     users,
   });
-  const { secret } = await auth.clients.create({ clientId: CLIENT_ID, name: 'bench', type: 'confidential', scopes: [SCOPE], audiences: [AUDIENCE] });
+  const { secret } = await auth.clients.create({
+    clientId: CLIENT_ID,
+    name: 'bench',
+    type: 'confidential',
+    scopes: [SCOPE],
+    audiences: [AUDIENCE],
+  });
   await auth.clients.create({
     clientId: SPA_ID,
     name: 'bench spa',
@@ -104,7 +118,10 @@ async function startOidcProvider(): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const secret = randomBytes(32).toString('base64url');
-  const { privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true });
+  const { privateKey } = await generateKeyPair(
+    alg,
+    alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true },
+  );
   const jwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg, use: 'sig' };
   const provider = new Provider(url, {
     clients: [
@@ -185,17 +202,24 @@ async function startLimit(): Promise<void> {
   const secretHash = createHash('sha256').update(secret).digest();
   const params = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
   const signParams = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
-  const pair = (await webcrypto.subtle.generateKey(params, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const pair = (await webcrypto.subtle.generateKey(params, false, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const header = Buffer.from(JSON.stringify({ alg, kid: 'limit', typ: 'at+jwt' })).toString('base64url');
   const app = Fastify({ logger: false });
   await app.register(formbody);
   app.post('/oauth2/token', async (request, reply) => {
     const auth = request.headers.authorization ?? '';
     const [id, presented] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
-    const digest = createHash('sha256').update(presented ?? '').digest();
-    if (id !== CLIENT_ID || !timingSafeEqual(digest, secretHash)) return reply.code(401).send({ error: 'invalid_client' });
+    const digest = createHash('sha256')
+      .update(presented ?? '')
+      .digest();
+    if (id !== CLIENT_ID || !timingSafeEqual(digest, secretHash))
+      return reply.code(401).send({ error: 'invalid_client' });
     const body = request.body as Record<string, string>;
-    if (body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
+    if (body.grant_type !== 'client_credentials')
+      return reply.code(400).send({ error: 'unsupported_grant_type' });
     const iat = Math.floor(Date.now() / 1000);
     const claims = {
       iss: url,
@@ -212,7 +236,12 @@ async function startLimit(): Promise<void> {
     const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const signature = await webcrypto.subtle.sign(signParams, pair.privateKey, Buffer.from(input, 'latin1'));
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { access_token: `${input}.${Buffer.from(signature).toString('base64url')}`, token_type: 'Bearer', expires_in: TTL, scope: SCOPE };
+    return {
+      access_token: `${input}.${Buffer.from(signature).toString('base64url')}`,
+      token_type: 'Bearer',
+      expires_in: TTL,
+      scope: SCOPE,
+    };
   });
   await app.listen({ host: '127.0.0.1', port });
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -68,7 +68,9 @@ export async function sideBySide(targets: Target[]) {
     for (const target of targets) {
       const run = await measure(target);
       runs.get(target.name)!.push(run);
-      process.stderr.write(`  round ${round + 1} ${target.name}: ${run.rps.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${run.non2xx || run.errors ? ` (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}\n`);
+      process.stderr.write(
+        `  round ${round + 1} ${target.name}: ${run.rps.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${run.non2xx || run.errors ? ` (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}\n`,
+      );
     }
   }
   return targets.map((t) => {
@@ -98,9 +100,32 @@ export function machine(): string {
 }
 
 /** Writes raw results to bench/results/<name>.json and prints a markdown table. */
-export async function report(name: string, summary: Awaited<ReturnType<typeof sideBySide>>, extra: Record<string, unknown>): Promise<void> {
+export async function report(
+  name: string,
+  summary: Awaited<ReturnType<typeof sideBySide>>,
+  extra: Record<string, unknown>,
+): Promise<void> {
   const file = new URL(`./results/${name}.json`, import.meta.url);
-  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine: machine(), settings, summary, ...extra }, null, 2) + '\n');
-  const rows = summary.map((s) => `| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.non2xx + s.errors} |`);
-  process.stdout.write(['', `| target | req/s | p50 ms | p99 ms | non-2xx+errors |`, '|---|---|---|---|---|', ...rows, '', JSON.stringify(extra, null, 2), ''].join('\n'));
+  await writeFile(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: machine(), settings, summary, ...extra },
+      null,
+      2,
+    ) + '\n',
+  );
+  const rows = summary.map(
+    (s) => `| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.non2xx + s.errors} |`,
+  );
+  process.stdout.write(
+    [
+      '',
+      `| target | req/s | p50 ms | p99 ms | non-2xx+errors |`,
+      '|---|---|---|---|---|',
+      ...rows,
+      '',
+      JSON.stringify(extra, null, 2),
+      '',
+    ].join('\n'),
+  );
 }

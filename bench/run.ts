@@ -9,7 +9,14 @@ import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && file !== 'run.ts' && !file.startsWith('lib') && !file.startsWith('zz') && !file.endsWith('-server.ts'))
+  .filter(
+    (file) =>
+      file.endsWith('.ts') &&
+      file !== 'run.ts' &&
+      !file.startsWith('lib') &&
+      !file.startsWith('zz') &&
+      !file.endsWith('-server.ts'),
+  )
   .map((file) => file.replace(/\.ts$/, ''));
 
 const [name, ...args] = process.argv.slice(2);

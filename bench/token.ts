@@ -10,10 +10,10 @@
  *
  * Scenarios: `client_credentials` (client_secret_basic; Tessera, oidc-provider, limit) and
  * `refresh_token` (public client, rotation on every use; Tessera on real PostgreSQL vs
- * oidc-provider on its in-memory adapter). For refresh, every connection keeps its own chain: it
- * takes a refresh token from the pool the server process obtained before the run and uses the
- * rotated one from each response for its next request. A chain whose last request was still in
- * flight when a run stopped is dropped (its token may already be rotated).
+ * oidc-provider on its in-memory adapter). For refresh, each request takes an unused refresh
+ * token from a pool the server process obtained before the run, and its response returns the
+ * rotated token to the pool; a token whose request was still in flight when a run stopped is
+ * dropped (it may already be rotated), so the pool holds several times the connection count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
@@ -54,7 +54,7 @@ interface RunResult {
 interface Scenario {
   name: 'client_credentials' | 'refresh_token';
   kinds: Kind[];
-  options(server: Server): { options: autocannon.Options; finish?: () => void };
+  options(server: Server): { options: autocannon.Options };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,45 +76,42 @@ const clientCredentials: Scenario = {
   }),
 };
 
-interface ChainContext {
+interface RefreshContext {
   token?: string | undefined;
-  inFlight?: boolean;
 }
 
 const refreshToken: Scenario = {
   name: 'refresh_token',
   kinds: ['tessera', 'oidc'],
-  options: (server) => {
-    const contexts = new Set<ChainContext>();
-    return {
-      options: {
-        url: server.tokenUrl,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            setupRequest: (request, context: ChainContext) => {
-              contexts.add(context);
-              context.token ??= server.refreshTokens.pop();
-              context.inFlight = true;
-              const body = `grant_type=refresh_token&client_id=${server.clientId}&refresh_token=${encodeURIComponent(context.token ?? 'exhausted')}`;
-              return { ...request, body };
-            },
-            onResponse: (status, body, context: ChainContext) => {
-              context.inFlight = false;
-              context.token = status === 200 ? (JSON.parse(body) as { refresh_token?: string }).refresh_token : undefined;
-            },
+  options: (server) => ({
+    options: {
+      url: server.tokenUrl,
+      requests: [
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          // autocannon resets a connection's context between request cycles, so the chains live in
+          // the shared pool: a request takes any unused token, its response puts the rotated one back.
+          setupRequest: (request, context: RefreshContext) => {
+            context.token = server.refreshTokens.shift();
+            const body = `grant_type=refresh_token&client_id=${server.clientId}&refresh_token=${encodeURIComponent(context.token ?? 'exhausted')}`;
+            return { ...request, body };
           },
-        ],
-      },
-      finish: () => {
-        for (const context of contexts) if (!context.inFlight && context.token) server.refreshTokens.push(context.token);
-      },
-    };
-  },
+          onResponse: (status, body) => {
+            if (status !== 200) return;
+            const rotated = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
+            if (rotated) server.refreshTokens.push(rotated);
+          },
+        },
+      ],
+    },
+  }),
 };
 
-const SCENARIOS: Record<Scenario['name'], Scenario> = { client_credentials: clientCredentials, refresh_token: refreshToken };
+const SCENARIOS: Record<Scenario['name'], Scenario> = {
+  client_credentials: clientCredentials,
+  refresh_token: refreshToken,
+};
 
 function argValue(args: string[], name: string, fallback: string): string {
   const index = args.indexOf(`--${name}`);
@@ -133,9 +130,16 @@ async function startServer(kind: Kind, alg: Alg, scenario: Scenario['name']): Pr
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}: ${stderr.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${kind} server exited with ${String(code)}: ${stderr.slice(-2000)}`)),
+    );
   });
-  const info = JSON.parse(first) as { tokenUrl: string; clientId: string; clientSecret: string; refreshTokens: string[] };
+  const info = JSON.parse(first) as {
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+    refreshTokens: string[];
+  };
   return { kind, child, ...info };
 }
 
@@ -154,21 +158,30 @@ async function stopServer(server: Server): Promise<void> {
   });
 }
 
-async function load(server: Server, scenario: Scenario, connections: number, duration: number): Promise<autocannon.Result> {
-  const { options, finish } = scenario.options(server);
-  const result = await autocannon({ ...options, connections, duration, pipelining: 1 });
-  finish?.();
-  return result;
+async function load(
+  server: Server,
+  scenario: Scenario,
+  connections: number,
+  duration: number,
+): Promise<autocannon.Result> {
+  const { options } = scenario.options(server);
+  return autocannon({ ...options, connections, duration, pipelining: 1 });
 }
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 /** Ops/s of one signing approach with `concurrency` signatures in flight for `seconds`. */
-async function measureSigner(signOnce: () => Promise<unknown>, seconds: number, concurrency = 64): Promise<number> {
+async function measureSigner(
+  signOnce: () => Promise<unknown>,
+  seconds: number,
+  concurrency = 64,
+): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let count = 0;
   const worker = async () => {
@@ -185,13 +198,27 @@ async function measureSigner(signOnce: () => Promise<unknown>, seconds: number, 
 async function micro(alg: Alg, seconds: number): Promise<Record<string, number>> {
   const generate = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
   const signParams = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
-  const pair = (await webcrypto.subtle.generateKey(generate, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const pair = (await webcrypto.subtle.generateKey(generate, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
   const keyObject: KeyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
   const header = Buffer.from(JSON.stringify({ alg, kid: 'k', typ: 'at+jwt' })).toString('base64url');
   const claims = () => {
     const iat = Math.floor(Date.now() / 1000);
-    return { iss: 'http://127.0.0.1:8080', sub: 'client:bench', aud: 'tessera-api', exp: iat + 600, iat, nbf: iat, jti: randomUUID(), client_id: 'bench', scope: 'users:read', permissions: ['users:read'] };
+    return {
+      iss: 'http://127.0.0.1:8080',
+      sub: 'client:bench',
+      aud: 'tessera-api',
+      exp: iat + 600,
+      iat,
+      nbf: iat,
+      jti: randomUUID(),
+      client_id: 'bench',
+      scope: 'users:read',
+      permissions: ['users:read'],
+    };
   };
   const input = () => `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
   return {
@@ -206,7 +233,10 @@ async function micro(alg: Alg, seconds: number): Promise<Record<string, number>>
     }, seconds),
     'prepared header + sync node:crypto.sign': await measureSigner(() => {
       const text = input();
-      const signature = nodeSign(alg === 'ES256' ? 'sha256' : null, Buffer.from(text, 'latin1'), { key: keyObject, dsaEncoding: 'ieee-p1363' });
+      const signature = nodeSign(alg === 'ES256' ? 'sha256' : null, Buffer.from(text, 'latin1'), {
+        key: keyObject,
+        dsaEncoding: 'ieee-p1363',
+      });
       return Promise.resolve(`${text}.${signature.toString('base64url')}`);
     }, seconds),
   };
@@ -223,15 +253,18 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
   if (!args.includes('--no-micro')) {
     for (const alg of algs) {
       microResults[alg] = await micro(alg, 3);
-      for (const [name, ops] of Object.entries(microResults[alg])) log(`micro ${alg} ${name}: ${ops.toFixed(0)} signatures/s`);
+      for (const [name, ops] of Object.entries(microResults[alg]))
+        log(`micro ${alg} ${name}: ${ops.toFixed(0)} signatures/s`);
     }
   }
 
-  const scenarios = argValue(args, 'scenarios', 'client_credentials,refresh_token').split(',').map((name) => {
-    const scenario = SCENARIOS[name as Scenario['name']];
-    if (!scenario) throw new Error(`unknown scenario ${name}`);
-    return scenario;
-  });
+  const scenarios = argValue(args, 'scenarios', 'client_credentials,refresh_token')
+    .split(',')
+    .map((name) => {
+      const scenario = SCENARIOS[name as Scenario['name']];
+      if (!scenario) throw new Error(`unknown scenario ${name}`);
+      return scenario;
+    });
   const runs: RunResult[] = [];
   for (const scenario of scenarios) {
     for (const alg of algs) {
@@ -255,7 +288,9 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
               total: result.requests.total,
             };
             runs.push(run);
-            log(`${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`);
+            log(
+              `${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`,
+            );
           }
         }
       } finally {
@@ -269,7 +304,8 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
     const perAlg: Record<string, unknown> = {};
     summary[scenario.name] = perAlg;
     for (const alg of algs) {
-      const of = (kind: Kind) => runs.filter((run) => run.scenario === scenario.name && run.alg === alg && run.kind === kind);
+      const of = (kind: Kind) =>
+        runs.filter((run) => run.scenario === scenario.name && run.alg === alg && run.kind === kind);
       const ratio = (a: Kind, b: Kind) =>
         median(of(a).map((run, index) => run.requestsPerSecond / (of(b)[index]?.requestsPerSecond ?? NaN)));
       const entry: Record<string, unknown> = Object.fromEntries(

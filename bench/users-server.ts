@@ -28,12 +28,25 @@ await applyUsersSeed(db, {
       { name: 'writer', permissions: ['users:write', 'orgs:write', 'docs:write'] },
     ],
   })),
-  users: [{ email: 'bench@example.com', name: 'Bench', memberships: Array.from({ length: 5 }, (_, i) => ({ org: `bench-${i}`, roles: ['reader', 'writer'] })) }],
+  users: [
+    {
+      email: 'bench@example.com',
+      name: 'Bench',
+      memberships: Array.from({ length: 5 }, (_, i) => ({ org: `bench-${i}`, roles: ['reader', 'writer'] })),
+    },
+  ],
 });
-const [{ id: userId }] = (await rawQuery<{ id: string }>(conn, `select id from users.users where email = 'bench@example.com'`)) as [{ id: string }];
+const [{ id: userId }] = (await rawQuery<{ id: string }>(
+  conn,
+  `select id from users.users where email = 'bench@example.com'`,
+)) as [{ id: string }];
 const issuer = await createTestIssuer();
 const token = await issuer.mint({ sub: userId, permissions: ['users:read'] }, { expiresIn: 3600 });
-const logger = createLogger({ name: 'bench', level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const logger = createLogger({
+  name: 'bench',
+  level: 'silent',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
 const urls: Record<string, string> = {};
 for (const [mode, cache] of [
   ['l1', { l1TtlMs: 3_600_000 }],
@@ -46,18 +59,25 @@ for (const [mode, cache] of [
     db,
     conn,
     logger,
-    verifier: createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' }),
+    verifier: createTokenVerifier({
+      jwksUrl: issuer.jwksUrl,
+      issuer: issuer.issuer,
+      audience: 'tessera-api',
+    }),
     redis,
     subscriber,
     keyPrefix: `bench:${mode}:`,
     cache,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  urls[mode] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/users/${userId}?include=memberships`;
+  urls[mode] =
+    `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/users/${userId}?include=memberships`;
 }
 const sample = await (await fetch(urls.l1!, { headers: { authorization: `Bearer ${token}` } })).json();
 const bare = Fastify();
 bare.get('/v1/users/:id', async () => sample);
 await bare.listen({ host: '127.0.0.1', port: 0 });
 urls.bare = `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}/v1/users/${userId}?include=memberships`;
-process.stdout.write(JSON.stringify({ urls, token, pid: process.pid, jwksUrl: issuer.jwksUrl, issuer: issuer.issuer }) + '\n');
+process.stdout.write(
+  JSON.stringify({ urls, token, pid: process.pid, jwksUrl: issuer.jwksUrl, issuer: issuer.issuer }) + '\n',
+);

@@ -10,9 +10,12 @@ import { startServer } from './lib-process.ts';
 
 export default async function usersBench(): Promise<void> {
   const database = await createTestDatabase();
-  const { info, child } = await startServer<{ urls: Record<string, string>; token: string; pid: number }>('./users-server.ts', {
-    BENCH_DATABASE_URL: database.url,
-  });
+  const { info, child } = await startServer<{ urls: Record<string, string>; token: string; pid: number }>(
+    './users-server.ts',
+    {
+      BENCH_DATABASE_URL: database.url,
+    },
+  );
   try {
     const { urls, token, pid } = info;
     const auth = { authorization: `Bearer ${token}` };

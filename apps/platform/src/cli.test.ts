@@ -4,18 +4,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '@tessera/db/testing';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 let dataDir: string;
+let database: { url: string; drop: () => Promise<void> };
+// Real PostgreSQL keeps each CLI process start short; npm start's own test covers the embedded database.
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tessera-cli-'));
+  database = await createTestDatabase();
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+  await database.drop();
+});
 
 function tessera(...args: string[]) {
   return spawnSync(process.execPath, ['apps/platform/src/cli.ts', ...args], {
     cwd: root,
-    env: { ...process.env, TESSERA_DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' },
+    env: { ...process.env, TESSERA_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL: '' },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -23,7 +30,18 @@ function tessera(...args: string[]) {
 
 describe('npm run tessera', () => {
   it('creates, lists, rotates the secret of and deletes a client, and rotates keys', () => {
-    const created = tessera('clients', 'create', '--name', 'billing', '--type', 'confidential', '--grant', 'client_credentials', '--scope', 'users:read');
+    const created = tessera(
+      'clients',
+      'create',
+      '--name',
+      'billing',
+      '--type',
+      'confidential',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'users:read',
+    );
     expect(created.status, created.stderr).toBe(0);
     const clientId = /"clientId": "([^"]+)"/.exec(created.stdout)?.[1];
     const secret = /client secret \(shown once\): (\S+)/.exec(created.stdout)?.[1];

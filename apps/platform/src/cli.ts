@@ -63,14 +63,25 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = path.resolve(config.dataDir);
   if (!config.databaseUrl) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const lock = config.databaseUrl ? undefined : await acquireLock(path.join(dataDir, 'tessera.pid'));
-  const conn = await openConnection({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : path.join(dataDir, 'pg') });
+  const conn = await openConnection({
+    url: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : path.join(dataDir, 'pg'),
+  });
   try {
     await applyMigrations(conn, authMigrations);
     const ctx: CliContext = { db: createDrizzle(conn, authTables), config: authConfig };
     const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     switch (`${group} ${command}`) {
       case 'clients list':
-        print((await clientsList(ctx)).map((c) => ({ clientId: c.clientId, name: c.name, type: c.type, grantTypes: c.grantTypes, redirectUris: c.redirectUris })));
+        print(
+          (await clientsList(ctx)).map((c) => ({
+            clientId: c.clientId,
+            name: c.name,
+            type: c.type,
+            grantTypes: c.grantTypes,
+            redirectUris: c.redirectUris,
+          })),
+        );
         return 0;
       case 'clients create': {
         if (!values.name || (values.type !== 'public' && values.type !== 'confidential')) {
@@ -86,7 +97,12 @@ async function main(argv: string[]): Promise<number> {
           grantTypes: values.grant as GrantType[] | undefined,
           firstParty: values['first-party'] ?? false,
         });
-        print({ clientId: client.clientId, type: client.type, grantTypes: client.grantTypes, scopes: client.scopes });
+        print({
+          clientId: client.clientId,
+          type: client.type,
+          grantTypes: client.grantTypes,
+          scopes: client.scopes,
+        });
         if (secret) process.stdout.write(`client secret (shown once): ${secret}\n`);
         return 0;
       }

@@ -10,7 +10,9 @@ let platform;
 try {
   platform = await startPlatform({ env: process.env, logger });
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `tessera: ${(err as Error).message}`}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : `tessera: ${(err as Error).message}`}\n`,
+  );
   process.exit(1);
 }
 const { urls } = platform;
@@ -25,7 +27,10 @@ const lines = [
   `  database                 ${platform.database === 'embedded' ? 'embedded PostgreSQL (PGlite) in ./.data' : 'PostgreSQL from DATABASE_URL'}${platform.redis ? ', Redis from REDIS_URL' : ''}`,
 ];
 if (platform.admin.generatedPassword) {
-  lines.push('', `  admin user ${platform.admin.email}, password (shown once): ${platform.admin.generatedPassword}`);
+  lines.push(
+    '',
+    `  admin user ${platform.admin.email}, password (shown once): ${platform.admin.generatedPassword}`,
+  );
 } else if (platform.admin.created) {
   lines.push('', `  admin user ${platform.admin.email} created with TESSERA_ADMIN_PASSWORD`);
 }
@@ -33,7 +38,10 @@ if (platform.demoServiceSecret) {
   lines.push(`  demo-service client secret (shown once): ${platform.demoServiceSecret}`);
 }
 if (platform.masterKeySource === 'generated') {
-  lines.push('', '  note: a master key was generated into ./.data/master.key (0600). In production set TESSERA_MASTER_KEY.');
+  lines.push(
+    '',
+    '  note: a master key was generated into ./.data/master.key (0600). In production set TESSERA_MASTER_KEY.',
+  );
 }
 lines.push('', 'Press Ctrl-C to stop.', '');
 process.stdout.write(lines.join('\n'));

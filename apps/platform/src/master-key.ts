@@ -37,6 +37,7 @@ export async function loadOrCreateMasterKey(
  */
 export function decodeMasterKey(text: string, where: string): Buffer {
   const key = Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new Error(`${where} must be 32 bytes encoded as base64 (openssl rand -base64 32)`);
+  if (key.length !== 32)
+    throw new Error(`${where} must be 32 bytes encoded as base64 (openssl rand -base64 32)`);
   return key;
 }

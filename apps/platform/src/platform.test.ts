@@ -21,7 +21,17 @@ interface Running {
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<Running> {
   const child = spawn(process.execPath, ['apps/platform/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, TESSERA_DATA_DIR: dataDir, GATEWAY_PORT: '0', AUTH_PORT: '0', USERS_PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', ...env },
+    env: {
+      ...process.env,
+      TESSERA_DATA_DIR: dataDir,
+      GATEWAY_PORT: '0',
+      AUTH_PORT: '0',
+      USERS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -36,7 +46,11 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
   const url = (label: string) => new RegExp(`${label}\\s+(http://\\S+)`).exec(out)?.[1] ?? '';
   return {
     output: () => out,
-    urls: { gateway: url('public origin \\(gateway\\)'), auth: url('auth service'), users: url('users service') },
+    urls: {
+      gateway: url('public origin \\(gateway\\)'),
+      auth: url('auth service'),
+      users: url('users service'),
+    },
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal);
       return exited;
@@ -67,20 +81,30 @@ describe('npm start (the all-in-one platform)', () => {
       expect(((await discovery.json()) as { issuer: string }).issuer).toBe('http://localhost:8080');
       const token = await fetch(`${first.urls.gateway}/oauth2/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`demo-service:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`demo-service:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials&scope=users:read',
       });
       expect(token.status).toBe(200);
       const { access_token } = (await token.json()) as { access_token: string };
-      const users = await fetch(`${first.urls.gateway}/v1/users`, { headers: { authorization: `Bearer ${access_token}` } });
+      const users = await fetch(`${first.urls.gateway}/v1/users`, {
+        headers: { authorization: `Bearer ${access_token}` },
+      });
       expect(users.status).toBe(200);
-      expect(((await users.json()) as { items: Array<{ email: string }> }).items.map((u) => u.email)).toContain('admin@example.com');
+      expect(
+        ((await users.json()) as { items: Array<{ email: string }> }).items.map((u) => u.email),
+      ).toContain('admin@example.com');
       expect((await stat(path.join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     } finally {
       expect(await first.stop('SIGTERM')).toBe(0);
     }
     // Second start: same data, no new secrets, and the example seed file applied (twice = idempotent).
-    const seedEnv = { TESSERA_SEED: path.join(root, 'docs/seed.example.json'), TESSERA_DEMO_SERVICE_SECRET: 'demo-service-secret-for-tests' };
+    const seedEnv = {
+      TESSERA_SEED: path.join(root, 'docs/seed.example.json'),
+      TESSERA_DEMO_SERVICE_SECRET: 'demo-service-secret-for-tests',
+    };
     await (await start(dataDir, seedEnv)).stop();
     const second = await start(dataDir, seedEnv);
     try {
@@ -89,12 +113,19 @@ describe('npm start (the all-in-one platform)', () => {
       expect((await fetch(`${second.urls.gateway}/readyz`)).status).toBe(200);
       const token = await fetch(`${second.urls.gateway}/oauth2/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from('demo-service:demo-service-secret-for-tests').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from('demo-service:demo-service-secret-for-tests').toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials&scope=users:read',
       });
       const { access_token } = (await token.json()) as { access_token: string };
-      const users = await fetch(`${second.urls.gateway}/v1/users?email_prefix=alice`, { headers: { authorization: `Bearer ${access_token}` } });
-      expect(((await users.json()) as { items: Array<{ email: string }> }).items.map((u) => u.email)).toEqual(['alice@acme.example']);
+      const users = await fetch(`${second.urls.gateway}/v1/users?email_prefix=alice`, {
+        headers: { authorization: `Bearer ${access_token}` },
+      });
+      expect(((await users.json()) as { items: Array<{ email: string }> }).items.map((u) => u.email)).toEqual(
+        ['alice@acme.example'],
+      );
     } finally {
       expect(await second.stop('SIGINT')).toBe(0);
     }
@@ -107,7 +138,15 @@ describe('npm start (the all-in-one platform)', () => {
       expect(first.output()).toContain('created with TESSERA_ADMIN_PASSWORD');
       const second = spawnSync(process.execPath, ['apps/platform/src/main.ts'], {
         cwd: root,
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, GATEWAY_PORT: '0', AUTH_PORT: '0', USERS_PORT: '0', DATABASE_URL: '', REDIS_URL: '' },
+        env: {
+          ...process.env,
+          TESSERA_DATA_DIR: dataDir,
+          GATEWAY_PORT: '0',
+          AUTH_PORT: '0',
+          USERS_PORT: '0',
+          DATABASE_URL: '',
+          REDIS_URL: '',
+        },
         encoding: 'utf8',
         timeout: 30_000,
       });

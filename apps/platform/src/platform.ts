@@ -3,12 +3,34 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createTokenVerifier } from '@tessera/auth-middleware';
-import { buildAuthApp, ensureDemoClients, applyClientsSeed, authTables, authMigrations, loadAuthConfig, type AuthApp, type ClientsSeed } from '@tessera/auth-service';
+import {
+  buildAuthApp,
+  ensureDemoClients,
+  applyClientsSeed,
+  authTables,
+  authMigrations,
+  loadAuthConfig,
+  type AuthApp,
+  type ClientsSeed,
+} from '@tessera/auth-service';
 import { connectRedis } from '@tessera/cache';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  type SqlConnection,
+} from '@tessera/db';
 import { buildGatewayApp, defaultGatewayConfig, type Gateway } from '@tessera/gateway-service';
 import { createLogger, loadConfig, type Logger } from '@tessera/kernel';
-import { applyUsersSeed, buildUsersApp, ensureDemoData, usersMigrations, usersTables, type UsersApp } from '@tessera/users-service';
+import {
+  applyUsersSeed,
+  buildUsersApp,
+  ensureDemoData,
+  usersMigrations,
+  usersTables,
+  type UsersApp,
+} from '@tessera/users-service';
 import { platformConfigSpec, type PlatformConfig } from './config.ts';
 import { loadOrCreateMasterKey } from './master-key.ts';
 import { readSeedFile } from './seed-file.ts';
@@ -52,11 +74,17 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
   const lock = config.databaseUrl ? undefined : await acquireLock(path.join(dataDir, 'tessera.pid'));
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch((err: unknown) => logger.error({ err: { message: (err as Error).message } }, 'shutdown step failed'));
+    for (const step of cleanups.reverse())
+      await step().catch((err: unknown) =>
+        logger.error({ err: { message: (err as Error).message } }, 'shutdown step failed'),
+      );
     await lock?.release();
   };
   try {
-    const { key: masterKey, source: masterKeySource } = await loadOrCreateMasterKey(dataDir, config.masterKey);
+    const { key: masterKey, source: masterKeySource } = await loadOrCreateMasterKey(
+      dataDir,
+      config.masterKey,
+    );
     const conn: SqlConnection = await openConnection({
       url: config.databaseUrl,
       dataDir: config.databaseUrl ? undefined : path.join(dataDir, 'pg'),
@@ -68,21 +96,33 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     const usersDb = createDrizzle(conn, usersTables);
     const authDb = createDrizzle(conn, authTables);
 
-    const admin = await ensureDemoData(usersDb, { adminEmail: config.adminEmail, adminPassword: config.adminPassword });
+    const admin = await ensureDemoData(usersDb, {
+      adminEmail: config.adminEmail,
+      adminPassword: config.adminPassword,
+    });
     const demo = await ensureDemoClients(authDb, {
       demoServiceSecret: config.demoServiceSecret,
-      defaults: { defaultAudience: authConfig.apiAudience, accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds },
+      defaults: {
+        defaultAudience: authConfig.apiAudience,
+        accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds,
+      },
     });
     if (config.seedFile) {
       const seed = await readSeedFile(config.seedFile);
       await applyUsersSeed(usersDb, { organizations: seed.organizations, users: seed.users });
       const result = await applyClientsSeed(authDb, { clients: seed.clients } as ClientsSeed, {
-        defaults: { defaultAudience: authConfig.apiAudience, accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds },
+        defaults: {
+          defaultAudience: authConfig.apiAudience,
+          accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds,
+        },
       });
       for (const [clientId, secret] of Object.entries(result.generatedSecrets)) {
         process.stdout.write(`seed: client ${clientId} secret (shown once): ${secret}\n`);
       }
-      logger.info({ file: config.seedFile, clients: result.created.length + result.updated.length }, 'seed applied');
+      logger.info(
+        { file: config.seedFile, clients: result.created.length + result.updated.length },
+        'seed applied',
+      );
     }
 
     let redis: Redis | undefined;
@@ -99,11 +139,20 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     };
     cleanups.push(async () => subscribers.forEach((s) => s.disconnect()));
 
-    const [usersPort, authPort, gatewayPort] = await resolvePorts(config.host, [config.usersPort, config.authPort, config.gatewayPort]);
-    const loopback = (port: number) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const [usersPort, authPort, gatewayPort] = await resolvePorts(config.host, [
+      config.usersPort,
+      config.authPort,
+      config.gatewayPort,
+    ]);
+    const loopback = (port: number) =>
+      `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const urls = { users: loopback(usersPort!), auth: loopback(authPort!), gateway: loopback(gatewayPort!) };
     const verifier = () =>
-      createTokenVerifier({ jwksUrl: `${urls.auth}/jwks.json`, issuer: authConfig.publicUrl, audience: authConfig.apiAudience });
+      createTokenVerifier({
+        jwksUrl: `${urls.auth}/jwks.json`,
+        issuer: authConfig.publicUrl,
+        audience: authConfig.apiAudience,
+      });
 
     const users: UsersApp = await buildUsersApp({
       db: usersDb,
@@ -132,7 +181,10 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       verifier: verifier(),
     });
     // Stop the public door first, then the services behind it, then the database.
-    cleanups.push(() => users.app.close(), () => auth.close());
+    cleanups.push(
+      () => users.app.close(),
+      () => auth.close(),
+    );
     await users.app.listen({ host: config.host, port: usersPort! });
     await auth.app.listen({ host: config.host, port: authPort! });
     await gateway.checkHealth();
@@ -190,7 +242,9 @@ async function acquireLock(file: string): Promise<{ release(): Promise<void> }> 
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`the embedded database in ${path.dirname(file)} is in use by process ${pid}; stop it first (or set TESSERA_DATA_DIR)`);
+        throw new Error(
+          `the embedded database in ${path.dirname(file)} is in use by process ${pid}; stop it first (or set TESSERA_DATA_DIR)`,
+        );
       }
       await rm(file, { force: true });
     }

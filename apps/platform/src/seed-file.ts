@@ -9,7 +9,15 @@ export const SeedFile = Type.Object(
     $schema: Type.Optional(Type.String({ maxLength: 500 })),
     organizations: UsersSeed.properties.organizations,
     users: UsersSeed.properties.users,
-    clients: Type.Optional(Type.Array(Type.Object({ clientId: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }) }, { additionalProperties: true }), { maxItems: 1000 })),
+    clients: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { clientId: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }) },
+          { additionalProperties: true },
+        ),
+        { maxItems: 1000 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -32,7 +40,9 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
   }
   if (!check.Check(parsed)) {
     const first = [...check.Errors(parsed)][0];
-    throw new Error(`seed: ${path} is invalid at ${first?.instancePath || '/'}: ${first?.message ?? 'unknown problem'}`);
+    throw new Error(
+      `seed: ${path} is invalid at ${first?.instancePath || '/'}: ${first?.message ?? 'unknown problem'}`,
+    );
   }
   return parsed;
 }

@@ -3,11 +3,7 @@
  * fixed strings chosen here: they never echo the token or attacker-controlled header values.
  */
 export type TokenErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'missing_token'
-  | 'temporarily_unavailable';
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'missing_token' | 'temporarily_unavailable';
 
 const STATUS: Record<TokenErrorCode, number> = {
   invalid_request: 400,

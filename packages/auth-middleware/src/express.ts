@@ -30,10 +30,18 @@ export function expressAuth(options: ExpressAuthOptions): RequestHandler {
       if (!token) throw new TokenError('missing_token', 'an access token is required');
       const claims = await options.verifier.verify(token);
       if (options.scopes && !hasScopes(claims, options.scopes)) {
-        throw new TokenError('insufficient_scope', 'the token lacks a required scope', options.scopes.join(' '));
+        throw new TokenError(
+          'insufficient_scope',
+          'the token lacks a required scope',
+          options.scopes.join(' '),
+        );
       }
       if (options.permissions && !hasPermissions(claims, options.permissions)) {
-        throw new TokenError('insufficient_scope', 'the token lacks a required permission', options.permissions.join(' '));
+        throw new TokenError(
+          'insufficient_scope',
+          'the token lacks a required permission',
+          options.permissions.join(' '),
+        );
       }
       (req as AuthenticatedRequest).auth = claims;
       res.locals.auth = claims;

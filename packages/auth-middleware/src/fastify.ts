@@ -69,7 +69,8 @@ function guard(check?: (claims: AccessTokenClaims) => void): preHandlerAsyncHook
       const claims = await authenticateRequest(request);
       check?.(claims);
     } catch (err) {
-      if (err instanceof TokenError) return sendTokenError(reply, err, realms.get(request.server) ?? 'tessera');
+      if (err instanceof TokenError)
+        return sendTokenError(reply, err, realms.get(request.server) ?? 'tessera');
       throw err;
     }
   };
@@ -106,7 +107,11 @@ export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
 export function requirePermissions(...permissions: string[]): preHandlerAsyncHookHandler {
   return guard((claims) => {
     if (!hasPermissions(claims, permissions)) {
-      throw new TokenError('insufficient_scope', 'the token lacks a required permission', permissions.join(' '));
+      throw new TokenError(
+        'insufficient_scope',
+        'the token lacks a required permission',
+        permissions.join(' '),
+      );
     }
   });
 }

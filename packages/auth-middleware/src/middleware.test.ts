@@ -13,7 +13,11 @@ let expressApp: express.Express;
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
-  const verifier = createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' });
+  const verifier = createTokenVerifier({
+    jwksUrl: issuer.jwksUrl,
+    issuer: issuer.issuer,
+    audience: 'tessera-api',
+  });
   fastify = Fastify();
   await fastify.register(fastifyAuth, { verifier });
   fastify.get('/me', { preHandler: authenticate }, async (req) => ({ sub: req.auth?.sub }));
@@ -55,7 +59,9 @@ describe('Fastify guards', () => {
     const token = (await issuer.mint()).slice(0, -4) + 'AAAA';
     const res = await request(fastify.server).get('/me').set('authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_token", error_description="/);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="tessera", error="invalid_token", error_description="/,
+    );
     expect(JSON.stringify(res.body) + res.headers['www-authenticate']).not.toContain(token);
   });
 
@@ -65,14 +71,20 @@ describe('Fastify guards', () => {
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
     expect(res.headers['www-authenticate']).toContain('scope="users:read"');
-    const ok = await request(fastify.server).get('/scoped').set('authorization', `Bearer ${await issuer.mint({ scope: 'users:read' })}`);
+    const ok = await request(fastify.server)
+      .get('/scoped')
+      .set('authorization', `Bearer ${await issuer.mint({ scope: 'users:read' })}`);
     expect(ok.status).toBe(200);
   });
 
   it('requires every listed permission', async () => {
-    const denied = await request(fastify.server).get('/admin').set('authorization', `Bearer ${await issuer.mint({ permissions: ['users:read'] })}`);
+    const denied = await request(fastify.server)
+      .get('/admin')
+      .set('authorization', `Bearer ${await issuer.mint({ permissions: ['users:read'] })}`);
     expect(denied.status).toBe(403);
-    const allowed = await request(fastify.server).get('/admin').set('authorization', `Bearer ${await issuer.mint({ permissions: ['users:write'] })}`);
+    const allowed = await request(fastify.server)
+      .get('/admin')
+      .set('authorization', `Bearer ${await issuer.mint({ permissions: ['users:write'] })}`);
     expect(allowed.status).toBe(200);
   });
 });
@@ -80,7 +92,9 @@ describe('Fastify guards', () => {
 describe('Express middleware', () => {
   it('applies the same 401, 403 and success semantics', async () => {
     expect((await request(expressApp).get('/admin')).status).toBe(401);
-    const denied = await request(expressApp).get('/admin').set('authorization', `Bearer ${await issuer.mint({ permissions: [] })}`);
+    const denied = await request(expressApp)
+      .get('/admin')
+      .set('authorization', `Bearer ${await issuer.mint({ permissions: [] })}`);
     expect(denied.status).toBe(403);
     expect(denied.headers['www-authenticate']).toContain('insufficient_scope');
     const allowed = await request(expressApp)

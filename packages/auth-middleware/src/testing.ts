@@ -14,7 +14,10 @@ export interface TestIssuer {
    * Signs an access token (typ at+jwt, ES256) with sensible defaults; `claims` override them,
    * `header` overrides the protected header, `expiresIn` is in seconds.
    */
-  mint(claims?: Record<string, unknown>, options?: { header?: Record<string, unknown>; expiresIn?: number; kid?: string }): Promise<string>;
+  mint(
+    claims?: Record<string, unknown>,
+    options?: { header?: Record<string, unknown>; expiresIn?: number; kid?: string },
+  ): Promise<string>;
   /** Adds a key to the served set (for rotation tests) and returns its kid. */
   addKey(): Promise<string>;
   close(): Promise<void>;
@@ -28,7 +31,9 @@ export interface TestIssuer {
  * const token = await issuer.mint({ sub: userId, permissions: ['users:read'] });
  * afterAll(() => issuer.close());
  */
-export async function createTestIssuer(options: { issuer?: string; audience?: string } = {}): Promise<TestIssuer> {
+export async function createTestIssuer(
+  options: { issuer?: string; audience?: string } = {},
+): Promise<TestIssuer> {
   const keys = new Map<string, { privateKey: CryptoKey; jwk: JWK }>();
   let fetches = 0;
   const addKey = async () => {

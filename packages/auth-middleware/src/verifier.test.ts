@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, createSecretKey } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose';
 import { createTestIssuer, type TestIssuer } from './testing.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from './verifier.ts';
 import { TokenError } from './errors.ts';
@@ -12,7 +12,12 @@ beforeAll(async () => {
 afterAll(() => issuer.close());
 
 function verifierFor(options: Partial<TokenVerifierOptions> = {}) {
-  return createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api', ...options });
+  return createTokenVerifier({
+    jwksUrl: issuer.jwksUrl,
+    issuer: issuer.issuer,
+    audience: 'tessera-api',
+    ...options,
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<TokenError> {
@@ -26,9 +31,19 @@ async function rejection(promise: Promise<unknown>): Promise<TokenError> {
 
 describe('createTokenVerifier', () => {
   it('accepts a valid at+jwt token and exposes its claims and scopes', async () => {
-    const token = await issuer.mint({ sub: 'u1', scope: 'openid users:read', permissions: ['users:read'], org_id: 'o1' });
+    const token = await issuer.mint({
+      sub: 'u1',
+      scope: 'openid users:read',
+      permissions: ['users:read'],
+      org_id: 'o1',
+    });
     const claims = await verifierFor().verify(token);
-    expect(claims).toMatchObject({ sub: 'u1', scopes: ['openid', 'users:read'], permissions: ['users:read'], org_id: 'o1' });
+    expect(claims).toMatchObject({
+      sub: 'u1',
+      scopes: ['openid', 'users:read'],
+      permissions: ['users:read'],
+      org_id: 'o1',
+    });
   });
 
   it('rejects an expired token', async () => {
@@ -52,8 +67,12 @@ describe('createTokenVerifier', () => {
   });
 
   it('rejects a wrong issuer and a wrong audience', async () => {
-    expect((await rejection(verifierFor().verify(await issuer.mint({ iss: 'https://evil.example' })))).message).toContain('iss');
-    expect((await rejection(verifierFor().verify(await issuer.mint({ aud: 'other-api' })))).message).toContain('aud');
+    expect(
+      (await rejection(verifierFor().verify(await issuer.mint({ iss: 'https://evil.example' })))).message,
+    ).toContain('iss');
+    expect(
+      (await rejection(verifierFor().verify(await issuer.mint({ aud: 'other-api' })))).message,
+    ).toContain('aud');
   });
 
   it('rejects tokens whose typ is missing, JWT, or an ID token', async () => {
@@ -62,7 +81,9 @@ describe('createTokenVerifier', () => {
       const token = await issuer.mint({}, { header: { typ } });
       expect((await rejection(verifier.verify(token))).code).toBe('invalid_token');
     }
-    await expect(verifier.verify(await issuer.mint({}, { header: { typ: 'application/at+jwt' } }))).resolves.toBeDefined();
+    await expect(
+      verifier.verify(await issuer.mint({}, { header: { typ: 'application/at+jwt' } })),
+    ).resolves.toBeDefined();
   });
 
   it('rejects tokens missing a required RFC 9068 claim', async () => {
@@ -74,7 +95,15 @@ describe('createTokenVerifier', () => {
 
   it('rejects alg none', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const unsecured = new UnsecuredJWT({ iss: issuer.issuer, aud: 'tessera-api', sub: 'x', exp: now + 60, iat: now, jti: 'j', client_id: 'c' })
+    const unsecured = new UnsecuredJWT({
+      iss: issuer.issuer,
+      aud: 'tessera-api',
+      sub: 'x',
+      exp: now + 60,
+      iat: now,
+      jti: 'j',
+      client_id: 'c',
+    })
       .setIssuer(issuer.issuer)
       .encode();
     expect((await rejection(verifierFor().verify(unsecured))).code).toBe('invalid_token');
@@ -84,17 +113,40 @@ describe('createTokenVerifier', () => {
     const jwks = (await (await fetch(issuer.jwksUrl)).json()) as { keys: object[] };
     const secret = createSecretKey(Buffer.from(JSON.stringify(jwks.keys[0])));
     const now = Math.floor(Date.now() / 1000);
-    const forged = await new SignJWT({ iss: issuer.issuer, aud: 'tessera-api', sub: 'x', exp: now + 60, iat: now, jti: 'j', client_id: 'c' })
+    const forged = await new SignJWT({
+      iss: issuer.issuer,
+      aud: 'tessera-api',
+      sub: 'x',
+      exp: now + 60,
+      iat: now,
+      jti: 'j',
+      client_id: 'c',
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .sign(secret);
-    expect((await rejection(verifierFor().verify(forged))).message).toBe('the token algorithm is not allowed');
+    expect((await rejection(verifierFor().verify(forged))).message).toBe(
+      'the token algorithm is not allowed',
+    );
   });
 
   it('ignores jku and embedded jwk headers and only trusts the issuer JWKS', async () => {
     const attacker = await generateKeyPair('ES256');
     const now = Math.floor(Date.now() / 1000);
-    const forged = await new SignJWT({ iss: issuer.issuer, aud: 'tessera-api', sub: 'x', exp: now + 60, iat: now, jti: 'j', client_id: 'c' })
-      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', jwk: await exportJWK(attacker.publicKey), jku: 'http://127.0.0.1:1/jwks.json' })
+    const forged = await new SignJWT({
+      iss: issuer.issuer,
+      aud: 'tessera-api',
+      sub: 'x',
+      exp: now + 60,
+      iat: now,
+      jti: 'j',
+      client_id: 'c',
+    })
+      .setProtectedHeader({
+        alg: 'ES256',
+        typ: 'at+jwt',
+        jwk: await exportJWK(attacker.publicKey),
+        jku: 'http://127.0.0.1:1/jwks.json',
+      })
       .sign(attacker.privateKey);
     expect((await rejection(verifierFor().verify(forged))).code).toBe('invalid_token');
   });
@@ -103,7 +155,12 @@ describe('createTokenVerifier', () => {
     const local = await createTestIssuer();
     try {
       // A 1 s cooldown stands in for the 30 s default so the test stays fast.
-      const verifier = createTokenVerifier({ jwksUrl: local.jwksUrl, issuer: local.issuer, audience: 'tessera-api', jwksCooldownSec: 1 });
+      const verifier = createTokenVerifier({
+        jwksUrl: local.jwksUrl,
+        issuer: local.issuer,
+        audience: 'tessera-api',
+        jwksCooldownSec: 1,
+      });
       await verifier.verify(await local.mint());
       expect(local.fetchCount()).toBe(1);
       const unknown = () => local.mint({}, { header: { kid: `unknown-${Math.random()}` } });
@@ -123,7 +180,11 @@ describe('createTokenVerifier', () => {
   it('rejects a token over 8 KB before fetching any key', async () => {
     const local = await createTestIssuer();
     try {
-      const verifier = createTokenVerifier({ jwksUrl: local.jwksUrl, issuer: local.issuer, audience: 'tessera-api' });
+      const verifier = createTokenVerifier({
+        jwksUrl: local.jwksUrl,
+        issuer: local.issuer,
+        audience: 'tessera-api',
+      });
       const huge = await local.mint({ padding: 'x'.repeat(9000) });
       expect((await rejection(verifier.verify(huge))).message).toBe('the token is too large');
       expect(local.fetchCount()).toBe(0);
@@ -146,7 +207,7 @@ describe('createTokenVerifier', () => {
   it('remembers verified tokens by hash until exp and then rejects them', async () => {
     let now = Date.now();
     let resolves = 0;
-    const jwks = (await (await fetch(issuer.jwksUrl)).json()) as { keys: import("jose").JWK[] };
+    const jwks = (await (await fetch(issuer.jwksUrl)).json()) as { keys: JWK[] };
     const { createLocalJWKSet } = await import('jose');
     const local = createLocalJWKSet(jwks);
     const verifier = createTokenVerifier({
@@ -179,7 +240,11 @@ describe('createTokenVerifier', () => {
   });
 
   it('reports an unreachable JWKS as temporarily unavailable, not as an invalid token', async () => {
-    const verifier = createTokenVerifier({ jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: issuer.issuer, audience: 'tessera-api' });
+    const verifier = createTokenVerifier({
+      jwksUrl: 'http://127.0.0.1:1/jwks.json',
+      issuer: issuer.issuer,
+      audience: 'tessera-api',
+    });
     const err = await rejection(verifier.verify(await issuer.mint()));
     expect(err.code).toBe('temporarily_unavailable');
     expect(err.status).toBe(503);

@@ -68,9 +68,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new TypeError(`createTokenVerifier: algorithm "${alg}" must never be accepted for access tokens`);
     }
   }
-  if (!options.jwksUrl === !options.keys) throw new TypeError('createTokenVerifier: give exactly one of jwksUrl or keys');
+  if (!options.jwksUrl === !options.keys)
+    throw new TypeError('createTokenVerifier: give exactly one of jwksUrl or keys');
   const skew = options.clockToleranceSec ?? 30;
-  if (skew < 0 || skew > 60) throw new TypeError('createTokenVerifier: clockToleranceSec must be within 0..60');
+  if (skew < 0 || skew > 60)
+    throw new TypeError('createTokenVerifier: clockToleranceSec must be within 0..60');
   if (!options.issuer) throw new TypeError('createTokenVerifier: issuer is required');
   const maxBytes = options.maxTokenBytes ?? 8192;
   const now = options.now ?? Date.now;
@@ -143,7 +145,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 function toClaims(payload: JWTPayload): AccessTokenClaims {
   const scope = payload.scope ?? '';
   if (typeof scope !== 'string') throw new TokenError('invalid_token', 'the token scope claim is malformed');
-  if (typeof payload.client_id !== 'string') throw new TokenError('invalid_token', 'the token client_id claim is malformed');
+  if (typeof payload.client_id !== 'string')
+    throw new TokenError('invalid_token', 'the token client_id claim is malformed');
   for (const list of ['roles', 'permissions'] as const) {
     const value = payload[list];
     if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
@@ -170,7 +173,8 @@ function mapJoseError(err: unknown): TokenError {
   if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || isFetchFailure(err)) {
     return new TokenError('temporarily_unavailable', 'the issuer keys are unavailable');
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('invalid_token', 'the token algorithm is not allowed');
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return new TokenError('invalid_token', 'the token algorithm is not allowed');
   return new TokenError('invalid_token', 'the token signature is invalid');
 }
 

@@ -15,7 +15,14 @@ async function instance<T>(options: Partial<TwoLevelCacheOptions> = {}): Promise
   const redis = await connectRedis(TEST_REDIS_URL);
   const subscriber = await connectRedis(TEST_REDIS_URL, { subscriber: true });
   connections.push(redis, subscriber);
-  const cache = createTwoLevelCache<T>({ name: 'test', keyPrefix: prefix, redis, subscriber, logger, ...options });
+  const cache = createTwoLevelCache<T>({
+    name: 'test',
+    keyPrefix: prefix,
+    redis,
+    subscriber,
+    logger,
+    ...options,
+  });
   caches.push(cache);
   // SUBSCRIBE is asynchronous; wait until the subscription is active.
   for (let i = 0; i < 50 && (await redis.pubsub('NUMSUB', `${prefix}cache:test:invalidate`))[1] === 0; i++) {
@@ -114,7 +121,13 @@ describe('two-level cache', () => {
     const dead = await connectRedis('redis://127.0.0.1:1', { readyTimeoutMs: 200 });
     connections.push(dead);
     warnings.length = 0;
-    const cache = createTwoLevelCache<number>({ name: 'dead', keyPrefix: prefix, redis: dead, logger, registry });
+    const cache = createTwoLevelCache<number>({
+      name: 'dead',
+      keyPrefix: prefix,
+      redis: dead,
+      logger,
+      registry,
+    });
     const started = performance.now();
     expect(await cache.get('k', async () => 7)).toBe(7);
     expect(await cache.get('k', async () => 8)).toBe(7);

@@ -65,7 +65,10 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
   const { name, keyPrefix, logger } = options;
   const metrics: CacheMetrics = cacheMetrics(options.registry ?? new Registry());
   const l1Options = options.l1 === undefined ? { max: 10_000, ttlMs: 5_000 } : options.l1;
-  const l1 = l1Options && l1Options.max > 0 ? new LRUCache<string, Envelope<T>>({ max: l1Options.max, ttl: l1Options.ttlMs }) : undefined;
+  const l1 =
+    l1Options && l1Options.max > 0
+      ? new LRUCache<string, Envelope<T>>({ max: l1Options.max, ttl: l1Options.ttlMs })
+      : undefined;
   const l2Ttl = options.l2 === false ? undefined : (options.l2?.ttlSeconds ?? 300);
   const redis = l2Ttl === undefined ? undefined : options.redis;
   const channel = `${keyPrefix}cache:${name}:invalidate`;
@@ -76,7 +79,10 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
     const now = Date.now();
     if (now - lastWarn < WARN_INTERVAL_MS) return;
     lastWarn = now;
-    logger.warn({ cache: name, op, err: { message: (err as Error).message } }, 'cache: Redis unavailable, serving from L1 and the loader');
+    logger.warn(
+      { cache: name, op, err: { message: (err as Error).message } },
+      'cache: Redis unavailable, serving from L1 and the loader',
+    );
   };
   const count = (level: 'l1' | 'l2', result: 'hit' | 'miss' | 'error') =>
     metrics.requests.inc({ cache: name, level, result });
@@ -147,7 +153,9 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
       const envelope = { v: value };
       l1?.set(key, envelope);
       if (redis && l2Ttl !== undefined) {
-        redis.set(keyPrefix + key, JSON.stringify(envelope), 'EX', l2Ttl).catch((err: unknown) => warn(err, 'set'));
+        redis
+          .set(keyPrefix + key, JSON.stringify(envelope), 'EX', l2Ttl)
+          .catch((err: unknown) => warn(err, 'set'));
       }
     }
     return value;
@@ -189,7 +197,13 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
       return publish({ p: prefix }, async () => {
         let cursor = '0';
         do {
-          const [next, keys] = await redis!.scan(cursor, 'MATCH', `${escapeGlob(keyPrefix + prefix)}*`, 'COUNT', 500);
+          const [next, keys] = await redis!.scan(
+            cursor,
+            'MATCH',
+            `${escapeGlob(keyPrefix + prefix)}*`,
+            'COUNT',
+            500,
+          );
           if (keys.length > 0) await redis!.del(...keys);
           cursor = next;
         } while (cursor !== '0');

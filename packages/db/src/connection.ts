@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /**
@@ -11,8 +11,7 @@ import pg from 'pg';
  * await closeConnection(conn);
  */
 export type SqlConnection =
-  | { readonly kind: 'pg'; readonly pool: pg.Pool }
-  | { readonly kind: 'pglite'; readonly pglite: PGlite };
+  { readonly kind: 'pg'; readonly pool: pg.Pool } | { readonly kind: 'pglite'; readonly pglite: PGlite };
 
 /** Options for {@link openConnection}: `url` selects a real server, otherwise PGlite in `dataDir` (memory when absent). */
 export interface ConnectionOptions {
@@ -42,7 +41,11 @@ export async function openConnection(options: ConnectionOptions): Promise<SqlCon
     pool.on('error', (err) => options.onPoolError?.(err));
     return { kind: 'pg', pool };
   }
-  const pglite = options.dataDir ? await PGlite.create({ dataDir: options.dataDir }) : await PGlite.create();
+  // Loaded on demand: the WASM build is only needed in embedded mode.
+  const { PGlite: Embedded } = await import('@electric-sql/pglite');
+  const pglite = options.dataDir
+    ? await Embedded.create({ dataDir: options.dataDir })
+    : await Embedded.create();
   return { kind: 'pglite', pglite };
 }
 

@@ -51,11 +51,9 @@ export async function applyMigrations(conn: SqlConnection, set: MigrationSet): P
  */
 export async function pendingMigrations(conn: SqlConnection, set: MigrationSet): Promise<number> {
   const files = readMigrationFiles({ migrationsFolder: set.folder });
-  const exists = await rawQuery<{ present: boolean }>(
-    conn,
-    `select to_regclass($1) is not null as present`,
-    [`"${set.schema}"."${TABLE}"`],
-  );
+  const exists = await rawQuery<{ present: boolean }>(conn, `select to_regclass($1) is not null as present`, [
+    `"${set.schema}"."${TABLE}"`,
+  ]);
   if (!exists[0]?.present) return files.length;
   const applied = await rawQuery<{ hash: string }>(conn, `select hash from "${set.schema}"."${TABLE}"`);
   const done = new Set(applied.map((row) => row.hash));

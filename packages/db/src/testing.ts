@@ -15,7 +15,11 @@ export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * const conn = await openConnection({ url: testDb.url });
  * afterAll(() => testDb.drop());
  */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(): Promise<{
+  url: string;
+  name: string;
+  drop: () => Promise<void>;
+}> {
   const name = `tessera_t_${randomBytes(6).toString('hex')}`;
   await adminQuery(`create database "${name}"`);
   const url = new URL(TEST_DATABASE_URL);

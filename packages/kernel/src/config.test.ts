@@ -11,13 +11,21 @@ const spec = {
 describe('loadConfig', () => {
   it('applies defaults and parses typed values', () => {
     expect(loadConfig(spec, {})).toEqual({ port: 8080, db: undefined, alg: 'ES256', open: true });
-    expect(loadConfig(spec, { PORT: '1', OPEN: 'no', ALG: 'EdDSA' })).toMatchObject({ port: 1, open: false, alg: 'EdDSA' });
+    expect(loadConfig(spec, { PORT: '1', OPEN: 'no', ALG: 'EdDSA' })).toMatchObject({
+      port: 1,
+      open: false,
+      alg: 'EdDSA',
+    });
   });
 
   it('names the variable and the problem in one line', () => {
-    expect(() => loadConfig(spec, { PORT: 'eighty' })).toThrow(new ConfigError('PORT', 'must be an integer, got "eighty"'));
+    expect(() => loadConfig(spec, { PORT: 'eighty' })).toThrow(
+      new ConfigError('PORT', 'must be an integer, got "eighty"'),
+    );
     expect(() => loadConfig(spec, { PORT: '70000' })).toThrow('config: PORT must be <= 65535');
-    expect(() => loadConfig(spec, { DATABASE_URL: 'mysql://x' })).toThrow('config: DATABASE_URL must use postgres: or postgresql:');
+    expect(() => loadConfig(spec, { DATABASE_URL: 'mysql://x' })).toThrow(
+      'config: DATABASE_URL must use postgres: or postgresql:',
+    );
     expect(() => loadConfig(spec, { ALG: 'none' })).toThrow('config: ALG must be one of ES256, EdDSA');
   });
 

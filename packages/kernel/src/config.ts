@@ -71,7 +71,10 @@ export function envString(
  * @example
  * const spec = { dsn: envOptionalString('SENTRY_DSN', { secret: true }) };
  */
-export function envOptionalString(name: string, options: { secret?: boolean } = {}): EnvVar<string | undefined> {
+export function envOptionalString(
+  name: string,
+  options: { secret?: boolean } = {},
+): EnvVar<string | undefined> {
   return variable<string | undefined>(name, { ...options, optional: true }, (raw) => raw);
 }
 
@@ -81,12 +84,17 @@ export function envOptionalString(name: string, options: { secret?: boolean } = 
  * @example
  * const spec = { port: envInt('USERS_PORT', { default: 8082, min: 0, max: 65535 }) };
  */
-export function envInt(name: string, options: Common<number> & { min?: number; max?: number } = {}): EnvVar<number> {
+export function envInt(
+  name: string,
+  options: Common<number> & { min?: number; max?: number } = {},
+): EnvVar<number> {
   return variable(name, options, (raw) => {
     if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw.slice(0, 40)}"`);
     const value = Number(raw);
-    if (options.min !== undefined && value < options.min) throw new ConfigError(name, `must be >= ${options.min}`);
-    if (options.max !== undefined && value > options.max) throw new ConfigError(name, `must be <= ${options.max}`);
+    if (options.min !== undefined && value < options.min)
+      throw new ConfigError(name, `must be >= ${options.min}`);
+    if (options.max !== undefined && value > options.max)
+      throw new ConfigError(name, `must be <= ${options.max}`);
     return value;
   });
 }
@@ -163,7 +171,9 @@ export function envList(name: string, options: Common<string[]> = {}): EnvVar<st
 }
 
 /** The typed result of a spec. */
-export type ConfigOf<S extends Record<string, EnvVar<unknown>>> = { [K in keyof S]: ReturnType<S[K]['read']> };
+export type ConfigOf<S extends Record<string, EnvVar<unknown>>> = {
+  [K in keyof S]: ReturnType<S[K]['read']>;
+};
 
 /**
  * Reads every variable of `spec` from `env`; throws {@link ConfigError} on the first bad one.

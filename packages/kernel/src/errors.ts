@@ -107,7 +107,11 @@ export class ForbiddenError extends AppError {
  */
 export class ServiceUnavailableError extends AppError {
   constructor(code: string, detail: string, retryAfterSeconds = 5) {
-    super(code, 503, 'Service Unavailable', { detail, headers: { 'retry-after': String(retryAfterSeconds) }, expose: true });
+    super(code, 503, 'Service Unavailable', {
+      detail,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      expose: true,
+    });
   }
 }
 

@@ -36,7 +36,15 @@ function build(readiness: ReadinessCheck[] = [], logs = captureLogs()): HttpServ
     { additionalProperties: false },
   );
   app.post('/things', { schema: { body: Body } }, async (request) => ({ got: request.body.name }));
-  app.get('/things', { schema: { querystring: Type.Object({ limit: Type.Integer({ maximum: 5 }) }, { additionalProperties: false }) } }, async (request) => ({ limit: request.query.limit }));
+  app.get(
+    '/things',
+    {
+      schema: {
+        querystring: Type.Object({ limit: Type.Integer({ maximum: 5 }) }, { additionalProperties: false }),
+      },
+    },
+    async (request) => ({ limit: request.query.limit }),
+  );
   app.get('/conflict', async () => {
     throw new ConflictError('email_taken', 'a user with this email already exists');
   });
@@ -51,7 +59,10 @@ describe('createHttpServer', () => {
     const server = build();
     const kept = await server.inject({ url: '/livez', headers: { 'x-request-id': 'abc-123' } });
     expect(kept.headers['x-request-id']).toBe('abc-123');
-    const replaced = await server.inject({ url: '/livez', headers: { 'x-request-id': 'bad id\u0000<script>' } });
+    const replaced = await server.inject({
+      url: '/livez',
+      headers: { 'x-request-id': 'bad id\u0000<script>' },
+    });
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -59,7 +70,11 @@ describe('createHttpServer', () => {
     const res = await build().inject({ method: 'POST', url: '/things', payload: { name: 'a', admin: true } });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(res.json()).toMatchObject({ status: 400, code: 'validation_failed', type: 'https://tessera.dev/problems/validation-failed' });
+    expect(res.json()).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      type: 'https://tessera.dev/problems/validation-failed',
+    });
     expect(res.json().detail).toContain('admin');
   });
 
@@ -75,8 +90,19 @@ describe('createHttpServer', () => {
   it('refuses malformed JSON, duplicate keys, deep nesting and __proto__ with 400', async () => {
     const server = build();
     const send = (payload: string) =>
-      server.inject({ method: 'POST', url: '/things', payload, headers: { 'content-type': 'application/json' } });
-    for (const payload of ['{"name":', '{"name":"a","name":"b"}', '['.repeat(40) + ']'.repeat(40), '{"__proto__":{"x":1},"name":"a"}', '{"constructor":{"prototype":{"x":1}},"name":"a"}']) {
+      server.inject({
+        method: 'POST',
+        url: '/things',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
+    for (const payload of [
+      '{"name":',
+      '{"name":"a","name":"b"}',
+      '['.repeat(40) + ']'.repeat(40),
+      '{"__proto__":{"x":1},"name":"a"}',
+      '{"constructor":{"prototype":{"x":1}},"name":"a"}',
+    ]) {
       const res = await send(payload);
       expect(res.statusCode, payload).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
@@ -86,7 +112,12 @@ describe('createHttpServer', () => {
 
   it('answers 415 for a wrong content type, 413 over the body limit, 405 for a wrong method, 404 otherwise', async () => {
     const server = build();
-    const text = await server.inject({ method: 'POST', url: '/things', payload: 'name=a', headers: { 'content-type': 'text/plain' } });
+    const text = await server.inject({
+      method: 'POST',
+      url: '/things',
+      payload: 'name=a',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.statusCode).toBe(415);
     const big = await server.inject({ method: 'POST', url: '/things', payload: { name: 'x'.repeat(2000) } });
     expect(big.statusCode).toBe(413);
@@ -102,11 +133,20 @@ describe('createHttpServer', () => {
     const server = build([], logs);
     const conflict = await server.inject({ url: '/conflict' });
     expect(conflict.statusCode).toBe(409);
-    expect(conflict.json()).toMatchObject({ code: 'email_taken', detail: 'a user with this email already exists' });
+    expect(conflict.json()).toMatchObject({
+      code: 'email_taken',
+      detail: 'a user with this email already exists',
+    });
     const boom = await server.inject({ url: '/boom', headers: { 'x-request-id': 'req-boom' } });
     expect(boom.statusCode).toBe(500);
     expect(boom.body).not.toContain('db-7');
-    expect(boom.json()).toEqual({ type: 'https://tessera.dev/problems/internal', title: 'Internal Server Error', status: 500, code: 'internal', requestId: 'req-boom' });
+    expect(boom.json()).toEqual({
+      type: 'https://tessera.dev/problems/internal',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'internal',
+      requestId: 'req-boom',
+    });
     const logged = logs.lines.map((l) => JSON.parse(l)).find((l) => l.level === 'error');
     expect(logged).toMatchObject({ requestId: 'req-boom', msg: 'request failed' });
     expect(logged.err.message).toContain('db-7');
@@ -123,22 +163,43 @@ describe('createHttpServer', () => {
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     const foreign = await server.inject({ url: '/livez', headers: { origin: 'https://evil.example' } });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await server.inject({ method: 'OPTIONS', url: '/things', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const preflight = await server.inject({
+      method: 'OPTIONS',
+      url: '/things',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-max-age']).toBe('600');
   });
 
   it('refuses "*" with credentials at build time', () => {
     expect(() =>
-      createHttpServer({ name: 'x', logger: createLogger({ name: 'x', destination: captureLogs().stream }), corsOrigins: ['*'], corsCredentials: true }),
+      createHttpServer({
+        name: 'x',
+        logger: createLogger({ name: 'x', destination: captureLogs().stream }),
+        corsOrigins: ['*'],
+        corsCredentials: true,
+      }),
     ).toThrow(TypeError);
   });
 
   it('reports readiness: 503 when a critical check fails, 200 degraded when a non-critical one fails', async () => {
     let dbUp = true;
     const server = build([
-      { name: 'postgres', critical: true, check: async () => { if (!dbUp) throw new Error('down'); } },
-      { name: 'redis', critical: false, check: async () => { throw new Error('down'); } },
+      {
+        name: 'postgres',
+        critical: true,
+        check: async () => {
+          if (!dbUp) throw new Error('down');
+        },
+      },
+      {
+        name: 'redis',
+        critical: false,
+        check: async () => {
+          throw new Error('down');
+        },
+      },
     ]);
     const degraded = await server.inject({ url: '/readyz' });
     expect(degraded.statusCode).toBe(200);
@@ -154,8 +215,12 @@ describe('createHttpServer', () => {
     await server.inject({ url: '/things?limit=1' });
     await server.inject({ url: '/things?limit=99' });
     const text = (await server.inject({ url: '/metrics' })).body;
-    expect(text).toMatch(/http_requests_total\{method="GET",route="\/things",status_code="200",service="test"\} 1/);
-    expect(text).toMatch(/http_requests_total\{method="GET",route="\/things",status_code="400",service="test"\} 1/);
+    expect(text).toMatch(
+      /http_requests_total\{method="GET",route="\/things",status_code="200",service="test"\} 1/,
+    );
+    expect(text).toMatch(
+      /http_requests_total\{method="GET",route="\/things",status_code="400",service="test"\} 1/,
+    );
     expect(text).toContain('http_request_duration_seconds_bucket');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });

@@ -127,13 +127,18 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => sendError(toAppError(error), error, request, reply));
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendError(toAppError(error), error, request, reply),
+  );
   app.setNotFoundHandler((request, reply) => {
     const otherMethod = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].some(
-      (method) => method !== request.method && app.hasRoute({ method, url: request.url.split('?')[0] ?? '/' }),
+      (method) =>
+        method !== request.method && app.hasRoute({ method, url: request.url.split('?')[0] ?? '/' }),
     );
     const err = otherMethod
-      ? new AppError('method_not_allowed', 405, 'Method Not Allowed', { detail: `${request.method} is not supported here` })
+      ? new AppError('method_not_allowed', 405, 'Method Not Allowed', {
+          detail: `${request.method} is not supported here`,
+        })
       : new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
     return sendError(err, err, request, reply);
   });
@@ -202,7 +207,9 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const fe = error as Partial<FastifyError> & { validation?: unknown };
   if (fe.validation) {
-    return new AppError('validation_failed', 400, 'Bad Request', { detail: `${fe.validationContext ?? 'request'}: ${fe.message ?? ''}` });
+    return new AppError('validation_failed', 400, 'Bad Request', {
+      detail: `${fe.validationContext ?? 'request'}: ${fe.message ?? ''}`,
+    });
   }
   const known = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (known) return new AppError(known[0], known[1], known[2], { detail: fe.message ?? known[2] });
@@ -210,7 +217,9 @@ export function toAppError(error: unknown): AppError {
     return new AppError('malformed_json', 400, 'Bad Request', { detail: 'the body is not valid JSON' });
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new AppError('bad_request', fe.statusCode, 'Bad Request', { detail: 'the request could not be processed' });
+    return new AppError('bad_request', fe.statusCode, 'Bad Request', {
+      detail: 'the request could not be processed',
+    });
   }
   return new AppError('internal', 500, 'Internal Server Error');
 }
@@ -228,7 +237,8 @@ export function sendError(
   reply: FastifyReply,
 ): FastifyReply {
   if (!err.expose) request.log.error({ err: safeErrorForLog(original) }, 'request failed');
-  else if (err.status >= 500) request.log.warn({ code: err.code, status: err.status }, 'request failed: dependency');
+  else if (err.status >= 500)
+    request.log.warn({ code: err.code, status: err.status }, 'request failed: dependency');
   else request.log.info({ code: err.code, status: err.status }, 'request rejected');
   if (err.headers) void reply.headers(err.headers);
   return reply.code(err.status).type('application/problem+json').send(toProblem(err, request.id));

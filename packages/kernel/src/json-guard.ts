@@ -25,7 +25,8 @@ export function assertSafeJson(text: string, maxDepth = 32): void {
         const raw = text.slice(start, i);
         const key = raw.includes('\\') ? safeUnescape(raw) : raw;
         if (keys) {
-          if (keys.has(key)) throw new BadRequestError('duplicate_key', `duplicate key "${key.slice(0, 64)}" in JSON body`);
+          if (keys.has(key))
+            throw new BadRequestError('duplicate_key', `duplicate key "${key.slice(0, 64)}" in JSON body`);
           keys.add(key);
         }
         expectKey = false;

@@ -5,7 +5,12 @@ import { createLogger } from './logger.ts';
 describe('createLogger', () => {
   it('redacts authorization, cookies, passwords, tokens and secrets at any usual depth', () => {
     const lines: string[] = [];
-    const destination = new Writable({ write: (c: Buffer, _e, cb) => { lines.push(c.toString()); cb(); } });
+    const destination = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        lines.push(c.toString());
+        cb();
+      },
+    });
     const log = createLogger({ name: 't', destination });
     log.info(
       {
@@ -18,7 +23,15 @@ describe('createLogger', () => {
       'login attempt',
     );
     const text = lines.join('');
-    for (const secret of ['hunter2hunter2', 'eyJhbGciOi', 'sid=abc', 'cs-123', 'rt-456', 'at-789', 'tok-000']) {
+    for (const secret of [
+      'hunter2hunter2',
+      'eyJhbGciOi',
+      'sid=abc',
+      'cs-123',
+      'rt-456',
+      'at-789',
+      'tok-000',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');

@@ -21,7 +21,11 @@ export interface ServiceResponse<T> {
 
 /** The client's surface: JSON requests with auth, timeouts and one retry of idempotent calls. */
 export interface ServiceClient {
-  request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<ServiceResponse<T>>;
+  request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<ServiceResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -68,7 +72,8 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           const code = (err as { code?: string }).code ?? '';
           if (idempotent && attempt === 0 && RETRYABLE.has(code)) continue;
           if (err instanceof AppError) throw err;
-          const timedOut = err instanceof undiciErrors.HeadersTimeoutError || (err as Error).name === 'TimeoutError';
+          const timedOut =
+            err instanceof undiciErrors.HeadersTimeoutError || (err as Error).name === 'TimeoutError';
           throw new ServiceUnavailableError(
             'upstream_unavailable',
             timedOut ? 'a dependency timed out' : 'a dependency is unavailable',

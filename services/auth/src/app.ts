@@ -5,11 +5,26 @@
  */
 import type { Redis } from 'ioredis';
 import type { JSONWebKeySet } from 'jose';
-import { createHttpServer, systemClock, type Clock, type HttpServer, type Logger, type ReadinessCheck } from '@tessera/kernel';
+import {
+  createHttpServer,
+  systemClock,
+  type Clock,
+  type HttpServer,
+  type Logger,
+  type ReadinessCheck,
+} from '@tessera/kernel';
 import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
 import { createTwoLevelCache, type TwoLevelCache } from '@tessera/cache';
 import { createTokenVerifier, fastifyAuth } from '@tessera/auth-middleware';
-import type { AccessTokenDenylist, AuthzContext, ClientLookup, GrantHandler, RefreshTokenStore, TokenSigner, UsersGateway } from './contracts.ts';
+import type {
+  AccessTokenDenylist,
+  AuthzContext,
+  ClientLookup,
+  GrantHandler,
+  RefreshTokenStore,
+  TokenSigner,
+  UsersGateway,
+} from './contracts.ts';
 import type { AuthConfig } from './config.ts';
 import type { AuthDatabase } from './db/database.ts';
 import { authMigrations } from './db/migrations.ts';
@@ -62,6 +77,8 @@ export interface AuthFeature {
   refreshTokenStore?: RefreshTokenStore;
   /** Discovery metadata members this feature implements (authorization_endpoint, ...). */
   metadata?: Record<string, unknown>;
+  /** Deletes expired state; `buildAuthApp` runs it every `purgeIntervalMs` and logs what it returns. */
+  purgeExpired?: () => Promise<unknown>;
 }
 
 export type AuthFeatureFactory = (core: AuthCore) => AuthFeature;
@@ -90,6 +107,8 @@ export interface AuthAppDeps {
   trustProxy?: boolean | string | string[] | undefined;
   /** How often key rows are re-read (default 30 s). */
   keyRefreshIntervalMs?: number | undefined;
+  /** How often features purge expired state (default 5 min). */
+  purgeIntervalMs?: number | undefined;
 }
 
 /** The built service and its parts (for the CLI, tests and the all-in-one process). */
@@ -136,13 +155,20 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   });
   await keys.init();
 
-  const clients = new ClientRepository(db, clock, { defaultAudience: config.apiAudience, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+  const clients = new ClientRepository(db, clock, {
+    defaultAudience: config.apiAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
   const clientLookup = new CachedClientLookup(clients);
   const signer = new JwtTokenSigner({ keys, issuer, clock });
   const idSet = (name: string, table: typeof revokedAccessTokens): ExpiringIdSet => {
     if (deps.redis) return new RedisIdSet(deps.redis, `${redisKeyPrefix}${name}:`, clock);
     const set = new DbIdSet(db, table, clock);
-    stops.push(set.startSweeping(10 * 60_000, (err) => logger.warn({ err: err instanceof Error ? err.name : 'error' }, `${name} sweep failed`)));
+    stops.push(
+      set.startSweeping(10 * 60_000, (err) =>
+        logger.warn({ err: err instanceof Error ? err.name : 'error' }, `${name} sweep failed`),
+      ),
+    );
     return set;
   };
   const denylist = new IdSetDenylist(idSet('denied', revokedAccessTokens));
@@ -163,7 +189,13 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
       subscriber: deps.redisSubscriber,
       logger,
     });
-    ownUsers = new HttpUsersGateway({ baseUrl: config.usersUrl, signer, audience: config.apiAudience, clock, authzCache });
+    ownUsers = new HttpUsersGateway({
+      baseUrl: config.usersUrl,
+      signer,
+      audience: config.apiAudience,
+      clock,
+      authzCache,
+    });
     users = ownUsers;
   }
 
@@ -187,6 +219,22 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     createClientCredentialsGrant({ signer, defaultAudience: config.apiAudience }),
   ];
   const refreshTokens = features.find((feature) => feature.refreshTokenStore)?.refreshTokenStore;
+  for (const feature of features) {
+    const purge = feature.purgeExpired;
+    if (!purge) continue;
+    const timer = setInterval(
+      () => {
+        purge().then(
+          (counts) => logger.info({ purged: counts }, 'expired state purged'),
+          (err: unknown) =>
+            logger.warn({ err: err instanceof Error ? err.name : 'error' }, 'purge of expired state failed'),
+        );
+      },
+      deps.purgeIntervalMs ?? 5 * 60_000,
+    );
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+  }
 
   const readiness: ReadinessCheck[] = [];
   const conn = deps.conn;
@@ -215,7 +263,12 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   const verifier = new LocalAccessTokenVerifier({ keys, issuer, clock });
   const authenticator = createClientAuthenticator({
     clients: clientLookup,
-    assertionAudiences: [issuer, `${issuer}${TOKEN_PATH}`, `${issuer}${INTROSPECTION_PATH}`, `${issuer}${REVOCATION_PATH}`],
+    assertionAudiences: [
+      issuer,
+      `${issuer}${TOKEN_PATH}`,
+      `${issuer}${INTROSPECTION_PATH}`,
+      `${issuer}${REVOCATION_PATH}`,
+    ],
     replay,
     clock,
   });

@@ -12,7 +12,10 @@ import { KeyStore, type KeyInfo } from './keys/key-store.ts';
 /** What the commands need besides the database. */
 export interface CliContext {
   db: AuthDatabase;
-  config: Pick<AuthConfig, 'apiAudience' | 'accessTokenTtlSeconds' | 'signingAlg' | 'keyPropagationSeconds' | 'idTokenTtlSeconds'>;
+  config: Pick<
+    AuthConfig,
+    'apiAudience' | 'accessTokenTtlSeconds' | 'signingAlg' | 'keyPropagationSeconds' | 'idTokenTtlSeconds'
+  >;
   clock?: Clock;
 }
 
@@ -29,7 +32,10 @@ function repository(ctx: CliContext): ClientRepository {
  * @example
  * const { client, secret } = await clientsCreate(ctx, { name: 'Billing', type: 'confidential', scopes: ['users:read'] });
  */
-export async function clientsCreate(ctx: CliContext, input: ClientInput): Promise<{ client: ClientRecord; secret: string | undefined }> {
+export async function clientsCreate(
+  ctx: CliContext,
+  input: ClientInput,
+): Promise<{ client: ClientRecord; secret: string | undefined }> {
   return repository(ctx).create(input);
 }
 
@@ -39,7 +45,10 @@ export async function clientsList(ctx: CliContext): Promise<ClientRecord[]> {
 }
 
 /** `clients rotate-secret <id>`: the new secret (the old one stops working at once). */
-export async function clientsRotateSecret(ctx: CliContext, clientId: string): Promise<{ client: ClientRecord; secret: string }> {
+export async function clientsRotateSecret(
+  ctx: CliContext,
+  clientId: string,
+): Promise<{ client: ClientRecord; secret: string }> {
   return repository(ctx).rotateSecret(clientId);
 }
 
@@ -65,7 +74,10 @@ function keyStore(ctx: CliContext, masterKey: Buffer): KeyStore {
  * @example
  * const { current, next } = await keysRotate(ctx, masterKey);
  */
-export async function keysRotate(ctx: CliContext, masterKey: Buffer): Promise<{ current: KeyInfo; next: KeyInfo }> {
+export async function keysRotate(
+  ctx: CliContext,
+  masterKey: Buffer,
+): Promise<{ current: KeyInfo; next: KeyInfo }> {
   const keys = keyStore(ctx, masterKey);
   await keys.init();
   return keys.rotate();
@@ -82,6 +94,10 @@ export async function keysList(ctx: CliContext, masterKey: Buffer): Promise<KeyI
  * `keys rewrap`: re-encrypts every signing key's data key under a new master key (master key
  * rotation); restart every instance with the new key afterwards.
  */
-export async function keysRewrap(ctx: CliContext, oldMasterKey: Buffer, newMasterKey: Buffer): Promise<number> {
+export async function keysRewrap(
+  ctx: CliContext,
+  oldMasterKey: Buffer,
+  newMasterKey: Buffer,
+): Promise<number> {
   return keyStore(ctx, oldMasterKey).rewrapAll(newMasterKey);
 }

@@ -22,10 +22,21 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 export const authConfigSpec = {
   port: envInt('AUTH_PORT', { default: 8081, min: 0, max: 65535 }),
   host: envString('AUTH_HOST', { default: '127.0.0.1' }),
-  databaseUrl: envUrl('AUTH_DATABASE_URL', { optional: true, protocols: ['postgres:', 'postgresql:'], secret: true }),
-  sharedDatabaseUrl: envUrl('DATABASE_URL', { optional: true, protocols: ['postgres:', 'postgresql:'], secret: true }),
+  databaseUrl: envUrl('AUTH_DATABASE_URL', {
+    optional: true,
+    protocols: ['postgres:', 'postgresql:'],
+    secret: true,
+  }),
+  sharedDatabaseUrl: envUrl('DATABASE_URL', {
+    optional: true,
+    protocols: ['postgres:', 'postgresql:'],
+    secret: true,
+  }),
   redisUrl: envUrl('REDIS_URL', { optional: true, protocols: ['redis:', 'rediss:'], secret: true }),
-  publicUrl: envUrl('TESSERA_PUBLIC_URL', { default: 'http://localhost:8080', protocols: ['http:', 'https:'] }),
+  publicUrl: envUrl('TESSERA_PUBLIC_URL', {
+    default: 'http://localhost:8080',
+    protocols: ['http:', 'https:'],
+  }),
   masterKey: envOptionalString('TESSERA_MASTER_KEY', { secret: true }),
   signingAlg: envEnum('TESSERA_SIGNING_ALG', SIGNING_ALGORITHMS, { default: 'ES256' }),
   usersUrl: envUrl('TESSERA_USERS_URL', { default: 'http://127.0.0.1:8082', protocols: ['http:', 'https:'] }),
@@ -78,7 +89,8 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   const raw = loadConfig(authConfigSpec, env);
   const publicUrl = raw.publicUrl.replace(/\/+$/, '');
   const parsed = new URL(publicUrl);
-  if (parsed.search || parsed.hash) throw new ConfigError('TESSERA_PUBLIC_URL', 'must have no query or fragment');
+  if (parsed.search || parsed.hash)
+    throw new ConfigError('TESSERA_PUBLIC_URL', 'must have no query or fragment');
   return {
     port: raw.port,
     host: raw.host,

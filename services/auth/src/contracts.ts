@@ -113,7 +113,11 @@ export interface RefreshTokenStore {
  */
 export interface GrantHandler {
   grantType: GrantType;
-  handle(client: OAuthClient, params: Record<string, string | undefined>, request: FastifyRequest): Promise<TokenResponse>;
+  handle(
+    client: OAuthClient,
+    params: Record<string, string | undefined>,
+    request: FastifyRequest,
+  ): Promise<TokenResponse>;
 }
 
 /** RFC 6749 §5.1 successful token response. */

@@ -4,7 +4,7 @@
  * flows implement.
  */
 import type { AuthFeatureFactory } from './app.ts';
-import { DEFAULT_FLOW_CONFIG } from './flows/deps.ts';
+import { DEFAULT_FLOW_CONFIG, type FlowConfig } from './flows/deps.ts';
 import { createFlows } from './flows/plugin.ts';
 
 /** Discovery members of the flows (OpenID Connect Discovery §3, RFC 9207, RFC 7636). */
@@ -20,10 +20,67 @@ export const FLOWS_METADATA = {
   request_parameter_supported: false,
   request_uri_parameter_supported: false,
   claims_parameter_supported: false,
-  claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'azp', 'email', 'email_verified', 'name', 'org_id'],
+  claims_supported: [
+    'sub',
+    'iss',
+    'aud',
+    'exp',
+    'iat',
+    'auth_time',
+    'nonce',
+    'at_hash',
+    'azp',
+    'email',
+    'email_verified',
+    'name',
+    'org_id',
+  ],
 } as const;
 
 const ENDPOINTS = ['authorization_endpoint', 'userinfo_endpoint', 'end_session_endpoint'] as const;
+
+/**
+ * The discovery members of the flows with absolute endpoint URLs for `issuer`.
+ *
+ * @example
+ * const metadata = flowsMetadata('https://id.example.com');
+ */
+export function flowsMetadata(issuer: string): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { ...FLOWS_METADATA };
+  for (const name of ENDPOINTS) metadata[name] = `${issuer}${FLOWS_METADATA[name]}`;
+  return metadata;
+}
+
+/**
+ * The flows feature with some of its configuration replaced (tests shorten the login guard's delays).
+ *
+ * @example
+ * await buildAuthApp({ ...deps, features: [flowsFeatureWith({ loginGuard: { ...DEFAULT_FLOW_CONFIG.loginGuard, baseDelayMs: 1 } })] });
+ */
+export function flowsFeatureWith(overrides: Partial<Omit<FlowConfig, 'issuer'>>): AuthFeatureFactory {
+  return (core) => {
+    const flows = createFlows({
+      db: core.db,
+      clock: core.clock,
+      clients: core.clients,
+      users: core.users,
+      signer: core.signer,
+      denylist: core.denylist,
+      jwks: core.jwks,
+      redis: core.redis,
+      redisKeyPrefix: core.redisKeyPrefix,
+      logger: core.logger,
+      config: {
+        ...DEFAULT_FLOW_CONFIG,
+        sessionTtlSeconds: core.config.sessionTtlSeconds,
+        idTokenTtlSeconds: core.config.idTokenTtlSeconds,
+        ...overrides,
+        issuer: core.issuer,
+      },
+    });
+    return { ...flows, metadata: flowsMetadata(core.issuer) };
+  };
+}
 
 /**
  * The default feature of `buildAuthApp`.
@@ -31,26 +88,4 @@ const ENDPOINTS = ['authorization_endpoint', 'userinfo_endpoint', 'end_session_e
  * @example
  * await buildAuthApp({ ...deps, features: [flowsFeature] });
  */
-export const flowsFeature: AuthFeatureFactory = (core) => {
-  const flows = createFlows({
-    db: core.db,
-    clock: core.clock,
-    clients: core.clients,
-    users: core.users,
-    signer: core.signer,
-    denylist: core.denylist,
-    jwks: core.jwks,
-    redis: core.redis,
-    redisKeyPrefix: core.redisKeyPrefix,
-    logger: core.logger,
-    config: {
-      ...DEFAULT_FLOW_CONFIG,
-      issuer: core.issuer,
-      sessionTtlSeconds: core.config.sessionTtlSeconds,
-      idTokenTtlSeconds: core.config.idTokenTtlSeconds,
-    },
-  });
-  const metadata: Record<string, unknown> = { ...FLOWS_METADATA };
-  for (const name of ENDPOINTS) metadata[name] = `${core.issuer}${FLOWS_METADATA[name]}`;
-  return { ...flows, metadata };
-};
+export const flowsFeature: AuthFeatureFactory = flowsFeatureWith({});

@@ -1,7 +1,7 @@
 /** The auth service's public surface for the all-in-one platform, the CLI and cross-service tests. */
 export { buildAuthApp } from './app.ts';
 export type { AuthApp, AuthAppDeps, AuthCore, AuthFeature, AuthFeatureFactory } from './app.ts';
-export { flowsFeature } from './flows-feature.ts';
+export { flowsFeature, flowsFeatureWith, flowsMetadata } from './flows-feature.ts';
 export { authConfigSpec, defaultAuthConfig, loadAuthConfig, SIGNING_ALGORITHMS } from './config.ts';
 export type { AuthConfig, SigningAlgorithm } from './config.ts';
 export { authMigrations } from './db/migrations.ts';

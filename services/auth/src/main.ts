@@ -28,11 +28,18 @@ if (masterKey.length !== 32) fail('config: TESSERA_MASTER_KEY must be 32 bytes e
 if (!config.databaseUrl) fail('config: AUTH_DATABASE_URL or DATABASE_URL is required but not set');
 
 const logger = createLogger({ name: 'auth', level: config.logLevel });
-const conn = await openConnection({ url: config.databaseUrl, onPoolError: (err) => logger.warn({ err: err.name }, 'idle database client failed') });
+const conn = await openConnection({
+  url: config.databaseUrl,
+  onPoolError: (err) => logger.warn({ err: err.name }, 'idle database client failed'),
+});
 await applyMigrations(conn, authMigrations);
 const db = createDrizzle(conn, schema) as unknown as AuthDatabase;
-const redis = config.redisUrl ? await connectRedis(config.redisUrl, { connectionName: 'tessera-auth' }) : undefined;
-const redisSubscriber = config.redisUrl ? await connectRedis(config.redisUrl, { subscriber: true, connectionName: 'tessera-auth-sub' }) : undefined;
+const redis = config.redisUrl
+  ? await connectRedis(config.redisUrl, { connectionName: 'tessera-auth' })
+  : undefined;
+const redisSubscriber = config.redisUrl
+  ? await connectRedis(config.redisUrl, { subscriber: true, connectionName: 'tessera-auth-sub' })
+  : undefined;
 
 const auth = await buildAuthApp({ config, db, conn, logger, masterKey, redis, redisSubscriber });
 await auth.app.listen({ host: config.host, port: config.port });

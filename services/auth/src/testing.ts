@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { createLogger } from '@tessera/kernel';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  type SqlConnection,
+} from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
 import { buildAuthApp, type AuthApp, type AuthAppDeps } from './app.ts';
 import { defaultAuthConfig, type AuthConfig } from './config.ts';

@@ -4,7 +4,13 @@
  * `internal`), reused until a minute before it expires; authorization contexts go through the
  * two-level cache because every token issuance for a user needs one.
  */
-import { AppError, ServiceUnavailableError, createServiceClient, type Clock, type ServiceClient } from '@tessera/kernel';
+import {
+  AppError,
+  ServiceUnavailableError,
+  createServiceClient,
+  type Clock,
+  type ServiceClient,
+} from '@tessera/kernel';
 import type { TwoLevelCache } from '@tessera/cache';
 import type { AuthzContext, TokenSigner, UserProfile, UsersGateway } from './contracts.ts';
 
@@ -47,7 +53,13 @@ export class ServiceTokenSource {
     const now = Math.floor(this.#clock.now() / 1000);
     if (this.#current && now < this.#current.exp - RENEW_BEFORE_S) return this.#current.token;
     this.#pending ??= this.#signer
-      .signAccessToken({ sub: SERVICE_SUBJECT, clientId: SERVICE_CLIENT_ID, aud: this.#audience, scope: 'internal', ttlSeconds: SERVICE_TOKEN_TTL_S })
+      .signAccessToken({
+        sub: SERVICE_SUBJECT,
+        clientId: SERVICE_CLIENT_ID,
+        aud: this.#audience,
+        scope: 'internal',
+        ttlSeconds: SERVICE_TOKEN_TTL_S,
+      })
       .then(({ token, exp }) => {
         this.#current = { token, exp };
         return token;
@@ -89,24 +101,29 @@ export class HttpUsersGateway implements UsersGateway {
   }
 
   async verifyCredentials(email: string, password: string): Promise<{ userId: string } | undefined> {
-    const res = await this.#client.request<{ userId: string }>('POST', '/internal/credentials/verify', { email, password });
+    const res = await this.#client.request<{ userId: string }>('POST', '/internal/credentials/verify', {
+      email,
+      password,
+    });
     if (res.status === 200) return { userId: res.body.userId };
     if (res.status === 401 || res.status === 400) return undefined;
     throw unexpected(res.status);
   }
 
   async getUser(userId: string): Promise<UserProfile | undefined> {
-    const res = await this.#client.request<UserProfile>('GET', `/internal/users/${encodeURIComponent(userId)}`);
+    const res = await this.#client.request<UserProfile>(
+      'GET',
+      `/internal/users/${encodeURIComponent(userId)}`,
+    );
     if (res.status === 200) return res.body;
     if (res.status === 404 || res.status === 400) return undefined;
     throw unexpected(res.status);
   }
 
   async listOrganizations(userId: string): Promise<Array<{ id: string; slug: string; name: string }>> {
-    const res = await this.#client.request<{ organizations: Array<{ id: string; slug: string; name: string }> }>(
-      'GET',
-      `/internal/users/${encodeURIComponent(userId)}/orgs`,
-    );
+    const res = await this.#client.request<{
+      organizations: Array<{ id: string; slug: string; name: string }>;
+    }>('GET', `/internal/users/${encodeURIComponent(userId)}/orgs`);
     if (res.status === 200) return res.body.organizations;
     if (res.status === 404 || res.status === 400) return [];
     throw unexpected(res.status);

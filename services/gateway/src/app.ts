@@ -3,7 +3,13 @@ import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
-import { extractBearer, sendTokenError, TokenError, type AccessTokenClaims, type TokenVerifier } from '@tessera/auth-middleware';
+import {
+  extractBearer,
+  sendTokenError,
+  TokenError,
+  type AccessTokenClaims,
+  type TokenVerifier,
+} from '@tessera/auth-middleware';
 import {
   AppError,
   createHttpMetrics,
@@ -92,17 +98,31 @@ export interface Gateway {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'EHOSTUNREACH']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'EHOSTUNREACH',
+]);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 function buildPools(config: GatewayConfig, previous?: Map<string, UpstreamPool>): Map<string, UpstreamPool> {
   const reuse = new Map<string, Instance>();
-  for (const pool of previous?.values() ?? []) for (const set of Object.values(pool.sets)) for (const i of set) reuse.set(i.url, i);
+  for (const pool of previous?.values() ?? [])
+    for (const set of Object.values(pool.sets)) for (const i of set) reuse.set(i.url, i);
   const pools = new Map<string, UpstreamPool>();
   for (const [name, pc] of Object.entries(config.pools)) {
     const make = (urls: string[] = []) => urls.map((url) => reuse.get(url) ?? createInstance(url));
-    pools.set(name, { name, sets: { blue: make(pc.blue), green: make(pc.green) }, active: pc.active ?? 'blue', cursor: 0 });
+    pools.set(name, {
+      name,
+      sets: { blue: make(pc.blue), green: make(pc.green) },
+      active: pc.active ?? 'blue',
+      cursor: 0,
+    });
   }
   return pools;
 }
@@ -148,7 +168,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
         critical: true,
         check: async () => {
           for (const pool of pools.values()) {
-            if (!pool.sets[pool.active].some((i) => i.healthy)) throw new Error(`no healthy instance in ${pool.name}`);
+            if (!pool.sets[pool.active].some((i) => i.healthy))
+              throw new Error(`no healthy instance in ${pool.name}`);
           }
         },
       },
@@ -164,21 +185,31 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       for (const color of ['blue', 'green'] as const) {
         for (const i of pool.sets[color]) {
           metrics.healthy.set({ upstream: pool.name, instance: i.origin, color }, i.healthy ? 1 : 0);
-          metrics.circuit.set({ upstream: pool.name, instance: i.origin }, i.circuit === 'closed' ? 0 : i.circuit === 'half-open' ? 1 : 2);
+          metrics.circuit.set(
+            { upstream: pool.name, instance: i.origin },
+            i.circuit === 'closed' ? 0 : i.circuit === 'half-open' ? 1 : 2,
+          );
         }
       }
     }
   };
   const checkHealth = async () => {
     const all = [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]);
-    await Promise.all(all.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, config.healthIntervalMs)))));
+    await Promise.all(
+      all.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, config.healthIntervalMs)))),
+    );
     updateGauges();
   };
   await checkHealth();
   const healthTimer = setInterval(() => void checkHealth(), config.healthIntervalMs);
   healthTimer.unref();
 
-  const rateLimit = async (request: FastifyRequest, reply: FastifyReply, routeClass: RouteClass, claims?: AccessTokenClaims) => {
+  const rateLimit = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    routeClass: RouteClass,
+    claims?: AccessTokenClaims,
+  ) => {
     const limits = config.rateLimits;
     const checks: RateLimitCheck[] = [{ policy: limits.perIp[routeClass], key: request.ip }];
     if (claims) {
@@ -192,7 +223,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       metrics.rateLimiterErrors.inc({ outcome: limits.failOpen ? 'fail_open' : 'fail_closed' });
       if (Date.now() - lastLimiterWarn > 10_000) {
         lastLimiterWarn = Date.now();
-        log.warn({ err: { message: (err as Error).message }, failOpen: limits.failOpen }, 'rate limiter unavailable');
+        log.warn(
+          { err: { message: (err as Error).message }, failOpen: limits.failOpen },
+          'rate limiter unavailable',
+        );
       }
       if (limits.failOpen) return true;
       throw new ServiceUnavailableError('rate_limiter_unavailable', 'the rate limiter is unavailable', 1);
@@ -213,12 +247,20 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     return deps.verifier.verify(token);
   };
 
-  const forward = async (request: FastifyRequest, reply: FastifyReply, route: RouteEntry): Promise<FastifyReply> => {
+  const forward = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: RouteEntry,
+  ): Promise<FastifyReply> => {
     const pool = pools.get(route.pool);
-    if (!pool) throw new ServiceUnavailableError('upstream_unavailable', 'no upstream is configured for this route');
+    if (!pool)
+      throw new ServiceUnavailableError('upstream_unavailable', 'no upstream is configured for this route');
     const length = Number(request.headers['content-length'] ?? 0);
     const limit = config.bodyLimits[route.routeClass];
-    if (length > limit) throw new AppError('payload_too_large', 413, 'Content Too Large', { detail: `bodies here are limited to ${limit} bytes` });
+    if (length > limit)
+      throw new AppError('payload_too_large', 413, 'Content Too Large', {
+        detail: `bodies here are limited to ${limit} bytes`,
+      });
     const chunked = request.headers['transfer-encoding'] !== undefined;
     const hasBody = length > 0 || chunked;
     const headers = forwardHeaders(request.headers, {
@@ -234,12 +276,16 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     for (let attempt = 0; ; attempt++) {
       if (!instance) {
         metrics.upstreamRequests.inc({ upstream: pool.name, status: 'unavailable' });
-        throw new ServiceUnavailableError('upstream_unavailable', `the ${pool.name} service is unavailable`, 5);
+        throw new ServiceUnavailableError(
+          'upstream_unavailable',
+          `the ${pool.name} service is unavailable`,
+          5,
+        );
       }
       const end = metrics.upstreamDuration.startTimer({ upstream: pool.name });
       try {
         const res = await instance.client.request({
-          method: request.method as 'GET',
+          method: request.method,
           path: request.url,
           headers,
           body,
@@ -271,7 +317,11 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
         // A request with a body may have been partly sent; only body-less idempotent requests are replayed.
         if (attempt > 0 || hasBody || !IDEMPOTENT.has(request.method)) {
           metrics.upstreamRequests.inc({ upstream: pool.name, status: 'unavailable' });
-          throw new ServiceUnavailableError('upstream_unavailable', `the ${pool.name} service is unavailable`, 5);
+          throw new ServiceUnavailableError(
+            'upstream_unavailable',
+            `the ${pool.name} service is unavailable`,
+            5,
+          );
         }
         metrics.retries.inc({ upstream: pool.name });
         instance = pickInstance(pool, config.breaker, Date.now(), instance);
@@ -308,7 +358,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     const healthy = await Promise.all(set.map((i) => probe(i, 1_000)));
     set.forEach((i, n) => (i.healthy = healthy[n]!));
     if (!healthy.some(Boolean)) {
-      throw new AppError('target_unhealthy', 409, 'Conflict', { detail: `the ${target} set of ${name} has no healthy instance` });
+      throw new AppError('target_unhealthy', 409, 'Conflict', {
+        detail: `the ${target} set of ${name} has no healthy instance`,
+      });
     }
     // One assignment: every request picked after this line goes to the new set.
     pool.active = target;
@@ -321,11 +373,15 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     app.post('/_gateway/pools/:pool/switch', async (request, reply) => {
       const token = extractBearer(request.headers.authorization) ?? '';
       if (!config.adminToken || !sameSecret(token, config.adminToken)) {
-        return sendTokenError(reply, new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'));
+        return sendTokenError(
+          reply,
+          new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'),
+        );
       }
       const { pool } = request.params as { pool: string };
       const target = new URL(request.url, 'http://x').searchParams.get('to');
-      if (target !== 'blue' && target !== 'green') throw new AppError('invalid_target', 400, 'Bad Request', { detail: 'to must be blue or green' });
+      if (target !== 'blue' && target !== 'green')
+        throw new AppError('invalid_target', 400, 'Bad Request', { detail: 'to must be blue or green' });
       await switchPool(pool, target);
       return { pool, active: target };
     });
@@ -333,7 +389,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
 
   app.addHook('onClose', async () => {
     clearInterval(healthTimer);
-    await Promise.all([...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]).map((i) => i.client.close()));
+    await Promise.all(
+      [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]).map((i) => i.client.close()),
+    );
   });
 
   return {
@@ -356,7 +414,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   };
 
   function corsSets(c: GatewayConfig): CorsPolicy {
-    return Object.fromEntries(Object.entries(c.cors).map(([k, v]) => [k, new Set(v)])) as CorsPolicy;
+    return Object.fromEntries(Object.entries(c.cors).map(([k, v]) => [k, new Set(v)]));
   }
 }
 
@@ -371,9 +429,13 @@ function limitStream(limit: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
-      if (seen > limit) cb(new AppError('payload_too_large', 413, 'Content Too Large', { detail: `bodies here are limited to ${limit} bytes` }));
+      if (seen > limit)
+        cb(
+          new AppError('payload_too_large', 413, 'Content Too Large', {
+            detail: `bodies here are limited to ${limit} bytes`,
+          }),
+        );
       else cb(null, chunk);
     },
   });
 }
-

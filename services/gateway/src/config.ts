@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { ConfigError, envBool, envEnum, envInt, envList, envOptionalString, envString, envUrl, type ConfigOf } from '@tessera/kernel';
+import {
+  ConfigError,
+  envBool,
+  envEnum,
+  envInt,
+  envList,
+  envOptionalString,
+  envString,
+  envUrl,
+  type ConfigOf,
+} from '@tessera/kernel';
 import type { GatewayConfig } from './app.ts';
 import { DEFAULT_ROUTES } from './routes.ts';
 
@@ -17,21 +27,33 @@ export const gatewayConfigSpec = {
   failOpen: envBool('RATE_LIMIT_FAIL_OPEN', { default: true }),
   tlsCertFile: envOptionalString('TLS_CERT_FILE'),
   tlsKeyFile: envOptionalString('TLS_KEY_FILE'),
-  publicUrl: envUrl('TESSERA_PUBLIC_URL', { default: 'http://localhost:8080', protocols: ['http:', 'https:'] }),
-  jwksUrl: envUrl('TESSERA_JWKS_URL', { default: 'http://127.0.0.1:8081/jwks.json', protocols: ['http:', 'https:'] }),
+  publicUrl: envUrl('TESSERA_PUBLIC_URL', {
+    default: 'http://localhost:8080',
+    protocols: ['http:', 'https:'],
+  }),
+  jwksUrl: envUrl('TESSERA_JWKS_URL', {
+    default: 'http://127.0.0.1:8081/jwks.json',
+    protocols: ['http:', 'https:'],
+  }),
   apiAudience: envString('TESSERA_API_AUDIENCE', { default: 'tessera-api', maxLength: 200 }),
   adminToken: envOptionalString('GATEWAY_ADMIN_TOKEN', { secret: true }),
   corsOrigins: envList('CORS_ORIGINS', { default: [] }),
   timeoutMs: envInt('GATEWAY_UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
-  logLevel: envEnum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+  logLevel: envEnum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    default: 'info',
+  }),
 };
 export type GatewayEnv = ConfigOf<typeof gatewayConfigSpec>;
 
 const Policy = Type.Object(
-  { name: Type.String({ maxLength: 64 }), limit: Type.Integer({ minimum: 1 }), windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }) },
+  {
+    name: Type.String({ maxLength: 64 }),
+    limit: Type.Integer({ minimum: 1 }),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  },
   { additionalProperties: false },
 );
-const ClassMap = <T extends import('typebox').TSchema>(t: T) =>
+const ClassMap = <T extends TSchema>(t: T) =>
   Type.Object({ token: t, login: t, oauth: t, api: t }, { additionalProperties: false });
 
 /** The JSON file named by GATEWAY_CONFIG (every member optional; reloaded on SIGHUP). */
@@ -43,17 +65,25 @@ export const GatewayFile = Type.Object(
         Type.Object(
           {
             blue: Type.Array(Type.String({ format: 'uri', maxLength: 500 }), { maxItems: 64 }),
-            green: Type.Optional(Type.Array(Type.String({ format: 'uri', maxLength: 500 }), { maxItems: 64 })),
+            green: Type.Optional(
+              Type.Array(Type.String({ format: 'uri', maxLength: 500 }), { maxItems: 64 }),
+            ),
             active: Type.Optional(Type.Union([Type.Literal('blue'), Type.Literal('green')])),
           },
           { additionalProperties: false },
         ),
       ),
     ),
-    cors: Type.Optional(Type.Partial(ClassMap(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })))),
+    cors: Type.Optional(
+      Type.Partial(ClassMap(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 }))),
+    ),
     rateLimits: Type.Optional(
       Type.Object(
-        { perIp: Type.Optional(Type.Partial(ClassMap(Policy))), perClient: Type.Optional(Policy), perUser: Type.Optional(Policy) },
+        {
+          perIp: Type.Optional(Type.Partial(ClassMap(Policy))),
+          perClient: Type.Optional(Policy),
+          perUser: Type.Optional(Policy),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -64,7 +94,9 @@ export const GatewayFile = Type.Object(
 export type GatewayFile = Static<typeof GatewayFile>;
 
 /** Defaults: strict on credentials (login, token), generous on the API; 64 KiB bodies, 16 KiB on login. */
-export function defaultGatewayConfig(overrides: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>): GatewayConfig {
+export function defaultGatewayConfig(
+  overrides: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>,
+): GatewayConfig {
   return {
     routes: DEFAULT_ROUTES,
     trustedProxies: [],
@@ -103,9 +135,16 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     try {
       parsed = JSON.parse(readFileSync(env.configFile, 'utf8'));
     } catch (err) {
-      throw new ConfigError('GATEWAY_CONFIG', `cannot be read as JSON (${(err as Error).message.slice(0, 80)})`);
+      throw new ConfigError(
+        'GATEWAY_CONFIG',
+        `cannot be read as JSON (${(err as Error).message.slice(0, 80)})`,
+      );
     }
-    if (!checkFile.Check(parsed)) throw new ConfigError('GATEWAY_CONFIG', 'does not match the gateway config schema (services/gateway/README.md)');
+    if (!checkFile.Check(parsed))
+      throw new ConfigError(
+        'GATEWAY_CONFIG',
+        'does not match the gateway config schema (services/gateway/README.md)',
+      );
     file = parsed;
   }
   const base = defaultGatewayConfig({

@@ -36,7 +36,11 @@ async function upstream(name: string): Promise<Upstream> {
     }
     state.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const reply = () => {
-      res.writeHead(200, { 'content-type': 'application/json', server: 'upstream/1.2.3', 'x-powered-by': 'Express' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        server: 'upstream/1.2.3',
+        'x-powered-by': 'Express',
+      });
       res.end(JSON.stringify({ from: name, url: req.url }));
     };
     req.resume();
@@ -53,16 +57,26 @@ async function upstream(name: string): Promise<Upstream> {
   return state;
 }
 
-const quiet = createLogger({ name: 'gateway', level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const quiet = createLogger({
+  name: 'gateway',
+  level: 'silent',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
 
-async function gateway(config: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>, extra: { redis?: Redis; prefix?: string; edge?: boolean } = {}): Promise<Gateway> {
+async function gateway(
+  config: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>,
+  extra: { redis?: Redis; prefix?: string; edge?: boolean } = {},
+): Promise<Gateway> {
   if (extra.edge && !issuer) issuer = await createTestIssuer();
   const gw = await buildGatewayApp({
     config: defaultGatewayConfig({ healthIntervalMs: 60_000, ...config }),
     logger: quiet,
     redis: extra.redis,
     redisKeyPrefix: extra.prefix,
-    verifier: extra.edge && issuer ? createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' }) : undefined,
+    verifier:
+      extra.edge && issuer
+        ? createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' })
+        : undefined,
   });
   await gw.app.ready();
   gateways.push(gw);
@@ -141,7 +155,8 @@ describe('upstream pools', () => {
     const gw = await gateway({ pools: { users: { blue: [a.url, b.url] } } });
     await a.close();
     const statuses: number[] = [];
-    for (let i = 0; i < 2; i++) statuses.push((await request(gw.app.server).post('/v1/users').send({ x: 1 })).status);
+    for (let i = 0; i < 2; i++)
+      statuses.push((await request(gw.app.server).post('/v1/users').send({ x: 1 })).status);
     expect(statuses).toContain(503);
     expect(b.hits.filter((h) => h.method === 'POST').length).toBe(statuses.filter((s) => s === 200).length);
   });
@@ -183,7 +198,10 @@ describe('forwarded headers', () => {
   it('ignores a spoofed X-Forwarded-For from an untrusted client', async () => {
     const users = await upstream('users');
     const gw = await gateway({ pools: { users: { blue: [users.url] } } });
-    await request(gw.app.server).get('/v1/users').set('x-forwarded-for', '6.6.6.6').set('x-forwarded-host', 'evil.example');
+    await request(gw.app.server)
+      .get('/v1/users')
+      .set('x-forwarded-for', '6.6.6.6')
+      .set('x-forwarded-host', 'evil.example');
     expect(users.hits[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(users.hits[0]!.headers['x-forwarded-host']).not.toBe('evil.example');
   });
@@ -199,12 +217,21 @@ describe('forwarded headers', () => {
 describe('CORS', () => {
   it('answers an allowed preflight with cacheable allow headers and a foreign one with none', async () => {
     const users = await upstream('users');
-    const gw = await gateway({ pools: { users: { blue: [users.url] } }, cors: { api: ['https://app.example'], token: [], login: [], oauth: [] } });
-    const ok = await request(gw.app.server).options('/v1/users').set('origin', 'https://app.example').set('access-control-request-method', 'POST');
+    const gw = await gateway({
+      pools: { users: { blue: [users.url] } },
+      cors: { api: ['https://app.example'], token: [], login: [], oauth: [] },
+    });
+    const ok = await request(gw.app.server)
+      .options('/v1/users')
+      .set('origin', 'https://app.example')
+      .set('access-control-request-method', 'POST');
     expect(ok.status).toBe(204);
     expect(ok.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(ok.headers['access-control-max-age']).toBe('600');
-    const denied = await request(gw.app.server).options('/v1/users').set('origin', 'https://evil.example').set('access-control-request-method', 'POST');
+    const denied = await request(gw.app.server)
+      .options('/v1/users')
+      .set('origin', 'https://evil.example')
+      .set('access-control-request-method', 'POST');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
     expect(users.hits).toHaveLength(0);
   });
@@ -218,17 +245,14 @@ describe('rate limiting', () => {
       pools: { users: { blue: [users.url] } },
       rateLimits: { ...base, perIp: { ...base.perIp, api: { name: 'api-ip', limit: 3, windowSeconds: 60 } } },
     });
-    const statuses: number[] = [];
-    let last;
-    for (let i = 0; i < 5; i++) {
-      last = await request(gw.app.server).get('/v1/users');
-      statuses.push(last.status);
-    }
-    expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect(last!.headers['retry-after']).toMatch(/^\d+$/);
-    expect(last!.headers['ratelimit-policy']).toBe('"api-ip";q=3;w=60');
-    expect(last!.headers['ratelimit']).toMatch(/^"api-ip";r=0;t=\d+$/);
-    expect(last!.body.code).toBe('rate_limited');
+    const responses = [];
+    for (let i = 0; i < 5; i++) responses.push(await request(gw.app.server).get('/v1/users'));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+    const last = responses[4]!;
+    expect(last.headers['retry-after']).toMatch(/^\d+$/);
+    expect(last.headers['ratelimit-policy']).toBe('"api-ip";q=3;w=60');
+    expect(last.headers['ratelimit']).toMatch(/^"api-ip";r=0;t=\d+$/);
+    expect(last.body.code).toBe('rate_limited');
     expect(users.hits).toHaveLength(3);
   });
 
@@ -236,7 +260,13 @@ describe('rate limiting', () => {
     const users = await upstream('users');
     const prefix = testKeyPrefix('rl');
     const base = defaultGatewayConfig({ pools: {} }).rateLimits;
-    const config = { pools: { users: { blue: [users.url] } }, rateLimits: { ...base, perIp: { ...base.perIp, api: { name: 'api-ip', limit: 10, windowSeconds: 60 } } } };
+    const config = {
+      pools: { users: { blue: [users.url] } },
+      rateLimits: {
+        ...base,
+        perIp: { ...base.perIp, api: { name: 'api-ip', limit: 10, windowSeconds: 60 } },
+      },
+    };
     const r1 = await connectRedis(TEST_REDIS_URL);
     const r2 = await connectRedis(TEST_REDIS_URL);
     redisClients.push(r1, r2);
@@ -256,9 +286,14 @@ describe('rate limiting', () => {
     redisClients.push(dead);
     const open = await gateway({ pools: { users: { blue: [users.url] } } }, { redis: dead });
     expect((await request(open.app.server).get('/v1/users')).status).toBe(200);
-    expect((await request(open.app.server).get('/metrics')).text).toMatch(/tessera_rate_limiter_errors_total\{outcome="fail_open",service="gateway"\} [1-9]/);
+    expect((await request(open.app.server).get('/metrics')).text).toMatch(
+      /tessera_rate_limiter_errors_total\{outcome="fail_open",service="gateway"\} [1-9]/,
+    );
     const base = defaultGatewayConfig({ pools: {} }).rateLimits;
-    const closed = await gateway({ pools: { users: { blue: [users.url] } }, rateLimits: { ...base, failOpen: false } }, { redis: dead });
+    const closed = await gateway(
+      { pools: { users: { blue: [users.url] } }, rateLimits: { ...base, failOpen: false } },
+      { redis: dead },
+    );
     expect((await request(closed.app.server).get('/v1/users')).status).toBe(503);
   });
 });
@@ -270,9 +305,13 @@ describe('edge protection', () => {
     const missing = await request(gw.app.server).get('/v1/users');
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="tessera"');
-    expect((await request(gw.app.server).get('/v1/users').set('authorization', 'Bearer not.a.jwt')).status).toBe(401);
+    expect(
+      (await request(gw.app.server).get('/v1/users').set('authorization', 'Bearer not.a.jwt')).status,
+    ).toBe(401);
     expect(users.hits).toHaveLength(0);
-    const ok = await request(gw.app.server).get('/v1/users').set('authorization', `Bearer ${await issuer!.mint()}`);
+    const ok = await request(gw.app.server)
+      .get('/v1/users')
+      .set('authorization', `Bearer ${await issuer!.mint()}`);
     expect(ok.status).toBe(200);
     expect(users.hits[0]!.headers.authorization).toMatch(/^Bearer /);
   });
@@ -280,7 +319,10 @@ describe('edge protection', () => {
   it('refuses bodies over the route class limit before reaching the upstream', async () => {
     const auth = await upstream('auth');
     const gw = await gateway({ pools: { auth: { blue: [auth.url] } } });
-    const res = await request(gw.app.server).post('/oauth2/token').type('form').send('x='.padEnd(20_000, 'a'));
+    const res = await request(gw.app.server)
+      .post('/oauth2/token')
+      .type('form')
+      .send('x='.padEnd(20_000, 'a'));
     expect(res.status).toBe(413);
     expect(auth.hits).toHaveLength(0);
   });
@@ -341,10 +383,21 @@ describe('blue/green', () => {
   it('protects the switch endpoint with the admin token', async () => {
     const blue = await upstream('blue');
     const green = await upstream('green');
-    const gw = await gateway({ pools: { users: { blue: [blue.url], green: [green.url] } }, adminToken: 'a-long-admin-token' });
+    const gw = await gateway({
+      pools: { users: { blue: [blue.url], green: [green.url] } },
+      adminToken: 'a-long-admin-token',
+    });
     expect((await request(gw.app.server).post('/_gateway/pools/users/switch?to=green')).status).toBe(401);
-    expect((await request(gw.app.server).post('/_gateway/pools/users/switch?to=green').set('authorization', 'Bearer wrong')).status).toBe(401);
-    const ok = await request(gw.app.server).post('/_gateway/pools/users/switch?to=green').set('authorization', 'Bearer a-long-admin-token');
+    expect(
+      (
+        await request(gw.app.server)
+          .post('/_gateway/pools/users/switch?to=green')
+          .set('authorization', 'Bearer wrong')
+      ).status,
+    ).toBe(401);
+    const ok = await request(gw.app.server)
+      .post('/_gateway/pools/users/switch?to=green')
+      .set('authorization', 'Bearer a-long-admin-token');
     expect(ok.status).toBe(200);
     expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('green');
   });

@@ -18,15 +18,24 @@ const readConfig = () => {
   }
 };
 const logger = createLogger({ name: 'gateway', level: env.logLevel });
-const redis = env.redisUrl ? await connectRedis(env.redisUrl, { connectionName: 'tessera-gateway' }) : undefined;
-const verifier = createTokenVerifier({ jwksUrl: env.jwksUrl, issuer: env.publicUrl.replace(/\/+$/, ''), audience: env.apiAudience });
+const redis = env.redisUrl
+  ? await connectRedis(env.redisUrl, { connectionName: 'tessera-gateway' })
+  : undefined;
+const verifier = createTokenVerifier({
+  jwksUrl: env.jwksUrl,
+  issuer: env.publicUrl.replace(/\/+$/, ''),
+  audience: env.apiAudience,
+});
 const gateway = await buildGatewayApp({ config: readConfig(), logger, redis, verifier });
 await gateway.app.listen({ host: env.host, port: env.port });
 process.on('SIGHUP', () => {
   try {
     void gateway.reload(gatewayConfigFromEnv(env));
   } catch (err) {
-    logger.error({ err: { message: (err as Error).message } }, 'gateway: reload refused; keeping the running configuration');
+    logger.error(
+      { err: { message: (err as Error).message } },
+      'gateway: reload refused; keeping the running configuration',
+    );
   }
 });
 onShutdown(logger, [() => gateway.app.close(), async () => redis?.disconnect()]);

@@ -3,7 +3,13 @@ import swagger from '@fastify/swagger';
 import { fastifyAuth, type TokenVerifier } from '@tessera/auth-middleware';
 import { createTwoLevelCache } from '@tessera/cache';
 import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
-import { createHttpMetrics, createHttpServer, type HttpServer, type Logger, type ReadinessCheck } from '@tessera/kernel';
+import {
+  createHttpMetrics,
+  createHttpServer,
+  type HttpServer,
+  type Logger,
+  type ReadinessCheck,
+} from '@tessera/kernel';
 import { createAuthzService, type AuthzService } from './authz/authz-service.ts';
 import type { UsersDb } from './db/database.ts';
 import { internalRoutes } from './internal/routes.ts';
@@ -56,7 +62,13 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     const redis = deps.redis;
     readiness.push({ name: 'redis', critical: false, check: async () => void (await redis.ping()) });
   }
-  const app = createHttpServer({ name: 'users', logger: deps.logger, metrics, readiness, corsOrigins: deps.corsOrigins ?? [] });
+  const app = createHttpServer({
+    name: 'users',
+    logger: deps.logger,
+    metrics,
+    readiness,
+    corsOrigins: deps.corsOrigins ?? [],
+  });
   const options = deps.cache ?? {};
   const cache = createTwoLevelCache<unknown>({
     name: 'users',
@@ -73,8 +85,16 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tessera user service', version: '0.1.0', description: 'Users, organizations, roles and permissions.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
+      info: {
+        title: 'Tessera user service',
+        version: '0.1.0',
+        description: 'Users, organizations, roles and permissions.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });

@@ -14,15 +14,26 @@ import { usersMigrations } from './migrations.ts';
 const config = loadConfigOrExit(usersConfigSpec, process.env);
 const databaseUrl = config.databaseUrl ?? config.sharedDatabaseUrl;
 if (!databaseUrl) {
-  process.stderr.write('config: DATABASE_URL (or USERS_DATABASE_URL) is required when the user service runs alone\n');
+  process.stderr.write(
+    'config: DATABASE_URL (or USERS_DATABASE_URL) is required when the user service runs alone\n',
+  );
   process.exit(1);
 }
 const logger = createLogger({ name: 'users', level: config.logLevel });
-const conn = await openConnection({ url: databaseUrl, onPoolError: (err) => logger.warn({ err: err.message }, 'idle database client failed') });
+const conn = await openConnection({
+  url: databaseUrl,
+  onPoolError: (err) => logger.warn({ err: err.message }, 'idle database client failed'),
+});
 await applyMigrations(conn, usersMigrations);
-const redis = config.redisUrl ? await connectRedis(config.redisUrl, { connectionName: 'tessera-users' }) : undefined;
+const redis = config.redisUrl
+  ? await connectRedis(config.redisUrl, { connectionName: 'tessera-users' })
+  : undefined;
 const subscriber = config.redisUrl ? await connectRedis(config.redisUrl, { subscriber: true }) : undefined;
-const verifier = createTokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.publicUrl.replace(/\/+$/, ''), audience: config.apiAudience });
+const verifier = createTokenVerifier({
+  jwksUrl: config.jwksUrl,
+  issuer: config.publicUrl.replace(/\/+$/, ''),
+  audience: config.apiAudience,
+});
 const { app } = await buildUsersApp({
   db: createDrizzle(conn, schema),
   conn,

@@ -12,7 +12,10 @@ describe('OpenAPI document', () => {
   it('describes every /v1 route with its parameters and responses', async () => {
     const res = await request(h.url).get('/openapi.json');
     expect(res.status).toBe(200);
-    const doc = res.body as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = res.body as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const routes = h.app
       .printRoutes({ commonPrefix: false })
@@ -44,9 +47,16 @@ describe('OpenAPI document', () => {
       ['put', '/v1/orgs/{orgId}/members/{userId}/roles/{roleId}'],
       ['delete', '/v1/orgs/{orgId}/members/{userId}/roles/{roleId}'],
     ] as const;
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
-    for (const [method, path] of expected) expect(documented, `${method} ${path}`).toContain(`${method} ${path}`);
-    expect(documented.filter((d) => d.includes(' /v1/')).sort()).toEqual(expected.map(([m, p]) => `${m} ${p}`).sort());
-    expect(Object.keys(doc.paths['/v1/users']!.get!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    for (const [method, path] of expected)
+      expect(documented, `${method} ${path}`).toContain(`${method} ${path}`);
+    expect(documented.filter((d) => d.includes(' /v1/')).sort()).toEqual(
+      expected.map(([m, p]) => `${m} ${p}`).sort(),
+    );
+    expect(Object.keys(doc.paths['/v1/users']!.get!.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '403']),
+    );
   });
 });

@@ -5,7 +5,11 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 export const Name = Type.String({ minLength: 1, maxLength: 200 });
-export const Slug = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$', minLength: 1, maxLength: 63 });
+export const Slug = Type.String({
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+  minLength: 1,
+  maxLength: 63,
+});
 export const Permission = Type.String({ pattern: '^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$', maxLength: 100 });
 export const RoleName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}$', maxLength: 63 });
 export const Cursor = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 });

@@ -32,7 +32,11 @@ export const UsersSeed = Type.Object(
             roles: Type.Optional(
               Type.Array(
                 Type.Object(
-                  { name: RoleName, description: Type.Optional(Type.String({ maxLength: 500 })), permissions: Type.Array(Permission, { maxItems: 200 }) },
+                  {
+                    name: RoleName,
+                    description: Type.Optional(Type.String({ maxLength: 500 })),
+                    permissions: Type.Array(Permission, { maxItems: 200 }),
+                  },
                   { additionalProperties: false },
                 ),
                 { maxItems: 200 },
@@ -80,9 +84,13 @@ export type UsersSeed = Static<typeof UsersSeed>;
  * @example
  * await applyUsersSeed(db, JSON.parse(await readFile(process.env.TESSERA_SEED!, 'utf8')));
  */
-export async function applyUsersSeed(db: UsersDb, seed: UsersSeed): Promise<{ organizations: number; users: number }> {
+export async function applyUsersSeed(
+  db: UsersDb,
+  seed: UsersSeed,
+): Promise<{ organizations: number; users: number }> {
   const hashes = new Map<string, string>();
-  for (const user of seed.users ?? []) if (user.password) hashes.set(user.email, await hashPassword(user.password));
+  for (const user of seed.users ?? [])
+    if (user.password) hashes.set(user.email, await hashPassword(user.password));
   await db.transaction(async (tx) => {
     const orgIds = new Map<string, string>();
     const roleIds = new Map<string, string>();
@@ -97,7 +105,10 @@ export async function applyUsersSeed(db: UsersDb, seed: UsersSeed): Promise<{ or
         const [roleRow] = await tx
           .insert(roles)
           .values({ id: uuidv7(), orgId: row!.id, name: role.name, description: role.description ?? null })
-          .onConflictDoUpdate({ target: [roles.orgId, roles.name], set: { description: role.description ?? null, updatedAt: new Date() } })
+          .onConflictDoUpdate({
+            target: [roles.orgId, roles.name],
+            set: { description: role.description ?? null, updatedAt: new Date() },
+          })
           .returning();
         await setRolePermissionsFor(tx, roleRow!.id, [...new Set(role.permissions)].sort());
         roleIds.set(`${org.slug}/${role.name}`, roleRow!.id);
@@ -126,16 +137,27 @@ export async function applyUsersSeed(db: UsersDb, seed: UsersSeed): Promise<{ or
       const existing = await findUserByEmail(tx, user.email);
       const row =
         existing ??
-        (await insertUser(tx, { email: user.email, name: user.name, passwordHash: hashes.get(user.email), emailVerified: user.emailVerified }));
+        (await insertUser(tx, {
+          email: user.email,
+          name: user.name,
+          passwordHash: hashes.get(user.email),
+          emailVerified: user.emailVerified,
+        }));
       for (const membership of user.memberships ?? []) {
         const oid = await orgId(membership.org);
-        await tx.insert(memberships).values({ id: uuidv7(), userId: row.id, orgId: oid }).onConflictDoNothing();
+        await tx
+          .insert(memberships)
+          .values({ id: uuidv7(), userId: row.id, orgId: oid })
+          .onConflictDoNothing();
         const [m] = await tx
           .select({ id: memberships.id })
           .from(memberships)
           .where(and(eq(memberships.userId, row.id), eq(memberships.orgId, oid)));
         for (const name of membership.roles ?? []) {
-          await tx.insert(membershipRoles).values({ membershipId: m!.id, roleId: await roleId(membership.org, name) }).onConflictDoNothing();
+          await tx
+            .insert(membershipRoles)
+            .values({ membershipId: m!.id, roleId: await roleId(membership.org, name) })
+            .onConflictDoNothing();
         }
       }
     }
@@ -158,7 +180,13 @@ export async function ensureDemoData(
   const existed = await findUserByEmail(db, options.adminEmail);
   const generated = options.adminPassword ? undefined : randomBytes(12).toString('base64url');
   await applyUsersSeed(db, {
-    organizations: [{ slug: 'demo', name: 'Demo', roles: [{ name: 'admin', description: 'Every permission', permissions: [...ALL_PERMISSIONS] }] }],
+    organizations: [
+      {
+        slug: 'demo',
+        name: 'Demo',
+        roles: [{ name: 'admin', description: 'Every permission', permissions: [...ALL_PERMISSIONS] }],
+      },
+    ],
     users: [
       {
         email: options.adminEmail,
@@ -170,5 +198,9 @@ export async function ensureDemoData(
     ],
   });
   if (existed) return { adminEmail: options.adminEmail, created: false };
-  return { adminEmail: options.adminEmail, created: true, ...(generated ? { generatedPassword: generated } : {}) };
+  return {
+    adminEmail: options.adminEmail,
+    created: true,
+    ...(generated ? { generatedPassword: generated } : {}),
+  };
 }

@@ -5,7 +5,14 @@ import { Writable } from 'node:stream';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { createTestIssuer, type TestIssuer } from '@tessera/auth-middleware/testing';
 import { connectRedis } from '@tessera/cache';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, rawQuery, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  rawQuery,
+  type SqlConnection,
+} from '@tessera/db';
 import { createTestDatabase, TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
 import { createLogger, type HttpServer } from '@tessera/kernel';
 import { buildUsersApp, type UsersApp } from './app.ts';
@@ -38,12 +45,20 @@ export async function startUsersHarness(options: { redis?: boolean } = {}): Prom
     redis = await connectRedis(TEST_REDIS_URL);
     subscriber = await connectRedis(TEST_REDIS_URL, { subscriber: true });
   }
-  const logger = createLogger({ name: 'users', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const logger = createLogger({
+    name: 'users',
+    level: 'warn',
+    destination: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
   const users = await buildUsersApp({
     db,
     conn,
     logger,
-    verifier: createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' }),
+    verifier: createTokenVerifier({
+      jwksUrl: issuer.jwksUrl,
+      issuer: issuer.issuer,
+      audience: 'tessera-api',
+    }),
     redis,
     subscriber,
     keyPrefix: testKeyPrefix('users'),
@@ -58,7 +73,8 @@ export async function startUsersHarness(options: { redis?: boolean } = {}): Prom
     issuer,
     users,
     bearer: async (claims = {}) => `Bearer ${await issuer.mint(claims)}`,
-    count: async (table) => Number((await rawQuery<{ n: string }>(conn, `select count(*) as n from users.${table}`))[0]!.n),
+    count: async (table) =>
+      Number((await rawQuery<{ n: string }>(conn, `select count(*) as n from users.${table}`))[0]!.n),
     async close() {
       await users.app.close();
       redis?.disconnect();

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { eq } from 'drizzle-orm';
-import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../testing.ts';
+import {
+  createTestAuthDatabase,
+  startAuthServer,
+  type StartedAuthServer,
+  type TestAuthDatabase,
+} from '../testing.ts';
 import { hashClientSecret } from './secrets.ts';
 import { oauthClients } from './table.ts';
 
@@ -12,9 +17,21 @@ let readerToken: string;
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-async function credentialsFor(clientId: string, scopes: string[]): Promise<{ token: string; secret: string }> {
-  const { secret } = await server.auth.clients.create({ clientId, name: clientId, type: 'confidential', scopes });
-  const res = await request(server.url).post('/oauth2/token').type('form').set('authorization', basic(clientId, secret!)).send({ grant_type: 'client_credentials' });
+async function credentialsFor(
+  clientId: string,
+  scopes: string[],
+): Promise<{ token: string; secret: string }> {
+  const { secret } = await server.auth.clients.create({
+    clientId,
+    name: clientId,
+    type: 'confidential',
+    scopes,
+  });
+  const res = await request(server.url)
+    .post('/oauth2/token')
+    .type('form')
+    .set('authorization', basic(clientId, secret!))
+    .send({ grant_type: 'client_credentials' });
   return { token: res.body.access_token as string, secret: secret! };
 }
 const tokenFor = async (clientId: string, scopes: string[]) => (await credentialsFor(clientId, scopes)).token;
@@ -42,10 +59,15 @@ describe('/v1/clients', () => {
   });
 
   it('answers a token without clients:write with 403 and creates nothing', async () => {
-    const res = await api().post('/v1/clients').set('authorization', `Bearer ${readerToken}`).send({ name: 'Sneaky', type: 'confidential', clientId: 'sneaky' });
+    const res = await api()
+      .post('/v1/clients')
+      .set('authorization', `Bearer ${readerToken}`)
+      .send({ name: 'Sneaky', type: 'confidential', clientId: 'sneaky' });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('insufficient_scope');
-    expect(await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, 'sneaky'))).toEqual([]);
+    expect(await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, 'sneaky'))).toEqual(
+      [],
+    );
   });
 
   it('creates a confidential client and shows its secret only in that response', async () => {
@@ -55,7 +77,13 @@ describe('/v1/clients', () => {
       .send({ clientId: 'billing', name: 'Billing', type: 'confidential', scopes: ['users:read'] });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body.client).toMatchObject({ clientId: 'billing', type: 'confidential', tokenEndpointAuthMethod: 'client_secret_basic', grantTypes: ['client_credentials'], audiences: ['tessera-api'] });
+    expect(res.body.client).toMatchObject({
+      clientId: 'billing',
+      type: 'confidential',
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      grantTypes: ['client_credentials'],
+      audiences: ['tessera-api'],
+    });
     const secret = res.body.clientSecret as string;
     expect(secret).toMatch(/^[\w-]{43}$/);
     const [row] = await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, 'billing'));
@@ -65,7 +93,11 @@ describe('/v1/clients', () => {
     expect(read.status).toBe(200);
     expect(JSON.stringify(read.body)).not.toContain(secret);
     expect(read.body).not.toHaveProperty('secretHash');
-    const token = await api().post('/oauth2/token').type('form').set('authorization', basic('billing', secret)).send({ grant_type: 'client_credentials' });
+    const token = await api()
+      .post('/oauth2/token')
+      .type('form')
+      .set('authorization', basic('billing', secret))
+      .send({ grant_type: 'client_credentials' });
     expect(token.status).toBe(200);
   });
 
@@ -73,7 +105,13 @@ describe('/v1/clients', () => {
     const res = await api()
       .post('/v1/clients')
       .set('authorization', `Bearer ${adminToken}`)
-      .send({ clientId: 'mobile', name: 'Mobile', type: 'public', redirectUris: ['com.example.app:/callback', 'http://127.0.0.1/callback'], scopes: ['openid'] });
+      .send({
+        clientId: 'mobile',
+        name: 'Mobile',
+        type: 'public',
+        redirectUris: ['com.example.app:/callback', 'http://127.0.0.1/callback'],
+        scopes: ['openid'],
+      });
     expect(res.status).toBe(201);
     expect(res.body.clientSecret).toBeUndefined();
     expect(res.body.client.grantTypes).toEqual(['authorization_code', 'refresh_token']);
@@ -81,14 +119,26 @@ describe('/v1/clients', () => {
 
   it('refuses unknown fields, bad redirect URIs and duplicate ids with 400/409 problem+json', async () => {
     const auth = { authorization: `Bearer ${adminToken}` };
-    const extra = await api().post('/v1/clients').set(auth).send({ name: 'X', type: 'public', redirectUris: ['https://a.example/cb'], secretHash: 'x' });
+    const extra = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({ name: 'X', type: 'public', redirectUris: ['https://a.example/cb'], secretHash: 'x' });
     expect(extra.status).toBe(400);
-    const fragment = await api().post('/v1/clients').set(auth).send({ name: 'X', type: 'public', redirectUris: ['https://a.example/cb#frag'] });
+    const fragment = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({ name: 'X', type: 'public', redirectUris: ['https://a.example/cb#frag'] });
     expect(fragment.status).toBe(400);
     expect(fragment.body.code).toBe('invalid_client_metadata');
-    const publicCc = await api().post('/v1/clients').set(auth).send({ name: 'X', type: 'public', grantTypes: ['client_credentials'] });
+    const publicCc = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({ name: 'X', type: 'public', grantTypes: ['client_credentials'] });
     expect(publicCc.status).toBe(400);
-    const duplicate = await api().post('/v1/clients').set(auth).send({ clientId: 'billing', name: 'Again', type: 'confidential' });
+    const duplicate = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({ clientId: 'billing', name: 'Again', type: 'confidential' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.code).toBe('client_exists');
   });
@@ -102,33 +152,81 @@ describe('/v1/clients', () => {
   });
 
   it('rotates a secret: the new one works at once and the old one stops working', async () => {
-    const created = await api().post('/v1/clients').set('authorization', `Bearer ${adminToken}`).send({ clientId: 'rotating', name: 'Rotating', type: 'confidential' });
+    const created = await api()
+      .post('/v1/clients')
+      .set('authorization', `Bearer ${adminToken}`)
+      .send({ clientId: 'rotating', name: 'Rotating', type: 'confidential' });
     const oldSecret = created.body.clientSecret as string;
-    const rotated = await api().post('/v1/clients/rotating/rotate-secret').set('authorization', `Bearer ${adminToken}`);
+    const rotated = await api()
+      .post('/v1/clients/rotating/rotate-secret')
+      .set('authorization', `Bearer ${adminToken}`);
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.clientSecret as string;
     expect(newSecret).not.toBe(oldSecret);
     expect(rotated.body.client.secretRotatedAt).toEqual(expect.any(String));
     const form = { grant_type: 'client_credentials' };
-    expect((await api().post('/oauth2/token').type('form').set('authorization', basic('rotating', oldSecret)).send(form)).status).toBe(401);
-    expect((await api().post('/oauth2/token').type('form').set('authorization', basic('rotating', newSecret)).send(form)).status).toBe(200);
+    expect(
+      (
+        await api()
+          .post('/oauth2/token')
+          .type('form')
+          .set('authorization', basic('rotating', oldSecret))
+          .send(form)
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await api()
+          .post('/oauth2/token')
+          .type('form')
+          .set('authorization', basic('rotating', newSecret))
+          .send(form)
+      ).status,
+    ).toBe(200);
   });
 
   it('deletes a client, after which it can no longer authenticate', async () => {
-    const created = await api().post('/v1/clients').set('authorization', `Bearer ${adminToken}`).send({ clientId: 'doomed', name: 'Doomed', type: 'confidential' });
+    const created = await api()
+      .post('/v1/clients')
+      .set('authorization', `Bearer ${adminToken}`)
+      .send({ clientId: 'doomed', name: 'Doomed', type: 'confidential' });
     const secret = created.body.clientSecret as string;
-    expect((await api().post('/oauth2/token').type('form').set('authorization', basic('doomed', secret)).send({ grant_type: 'client_credentials' })).status).toBe(200);
+    expect(
+      (
+        await api()
+          .post('/oauth2/token')
+          .type('form')
+          .set('authorization', basic('doomed', secret))
+          .send({ grant_type: 'client_credentials' })
+      ).status,
+    ).toBe(200);
     const res = await api().delete('/v1/clients/doomed').set('authorization', `Bearer ${adminToken}`);
     expect(res.status).toBe(204);
-    expect(await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, 'doomed'))).toEqual([]);
-    expect((await api().post('/oauth2/token').type('form').set('authorization', basic('doomed', secret)).send({ grant_type: 'client_credentials' })).status).toBe(401);
-    expect((await api().delete('/v1/clients/doomed').set('authorization', `Bearer ${adminToken}`)).status).toBe(404);
+    expect(await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, 'doomed'))).toEqual(
+      [],
+    );
+    expect(
+      (
+        await api()
+          .post('/oauth2/token')
+          .type('form')
+          .set('authorization', basic('doomed', secret))
+          .send({ grant_type: 'client_credentials' })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await api().delete('/v1/clients/doomed').set('authorization', `Bearer ${adminToken}`)).status,
+    ).toBe(404);
   });
 
   it('refuses a revoked admin token', async () => {
     const { token, secret } = await credentialsFor('short-lived-admin', ['clients:read']);
     expect((await api().get('/v1/clients').set('authorization', `Bearer ${token}`)).status).toBe(200);
-    await api().post('/oauth2/revoke').type('form').set('authorization', basic('short-lived-admin', secret)).send({ token });
+    await api()
+      .post('/oauth2/revoke')
+      .type('form')
+      .set('authorization', basic('short-lived-admin', secret))
+      .send({ token });
     const res = await api().get('/v1/clients').set('authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
   });
@@ -148,7 +246,10 @@ describe('/v1/keys', () => {
     expect(res.body.current.kid).toBe(before.body.keys[0].kid);
     expect(res.body.next).toMatchObject({ state: 'next', alg: 'ES256' });
     const after = await api().get('/jwks.json');
-    expect(after.body.keys.map((key: { kid: string }) => key.kid)).toEqual([res.body.current.kid, res.body.next.kid]);
+    expect(after.body.keys.map((key: { kid: string }) => key.kid)).toEqual([
+      res.body.current.kid,
+      res.body.next.kid,
+    ]);
     const listed = await api().get('/v1/keys').set('authorization', `Bearer ${adminToken}`);
     expect(listed.body.keys.map((key: { state: string }) => key.state)).toEqual(['current', 'next']);
   });

@@ -10,11 +10,16 @@ import type { ClientRepository } from './repository.ts';
 
 const Uri = Type.String({ minLength: 1, maxLength: 2000 });
 const Scope = Type.String({ minLength: 1, maxLength: 100 });
-const ClientIdParam = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }) }, { additionalProperties: false });
+const ClientIdParam = Type.Object(
+  { clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }) },
+  { additionalProperties: false },
+);
 
 export const ClientBody = Type.Object(
   {
-    clientId: Type.Optional(Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]+$' })),
+    clientId: Type.Optional(
+      Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]+$' }),
+    ),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
     tokenEndpointAuthMethod: Type.Optional(
@@ -29,7 +34,11 @@ export const ClientBody = Type.Object(
     postLogoutRedirectUris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
     grantTypes: Type.Optional(
       Type.Array(
-        Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]),
+        Type.Union([
+          Type.Literal('authorization_code'),
+          Type.Literal('refresh_token'),
+          Type.Literal('client_credentials'),
+        ]),
         { maxItems: 3 },
       ),
     ),
@@ -41,7 +50,12 @@ export const ClientBody = Type.Object(
     firstParty: Type.Optional(Type.Boolean()),
     jwks: Type.Optional(
       Type.Object(
-        { keys: Type.Array(Type.Record(Type.String({ maxLength: 20 }), Type.Unknown()), { minItems: 1, maxItems: 10 }) },
+        {
+          keys: Type.Array(Type.Record(Type.String({ maxLength: 20 }), Type.Unknown()), {
+            minItems: 1,
+            maxItems: 10,
+          }),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -104,7 +118,10 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
     { preHandler: write, schema: { body: ClientBody, response: { 201: WithSecret } } },
     async (request, reply) => {
       const { client, secret } = await clients.create(request.body);
-      void reply.code(201).header('cache-control', 'no-store').header('location', `/v1/clients/${client.clientId}`);
+      void reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .header('location', `/v1/clients/${client.clientId}`);
       return secret === undefined ? { client } : { client, clientSecret: secret };
     },
   );

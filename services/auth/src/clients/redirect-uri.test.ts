@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { matchRedirectUri, redirectUriProblem } from './redirect-uri.ts';
 
 const client = {
-  redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/native/cb', 'http://[::1]:8000/cb?x=1', 'com.example.app:/oauth', 'http://localhost:5173/callback'],
+  redirectUris: [
+    'https://app.example.com/callback',
+    'http://127.0.0.1/native/cb',
+    'http://[::1]:8000/cb?x=1',
+    'com.example.app:/oauth',
+    'http://localhost:5173/callback',
+  ],
 };
 
 describe('matchRedirectUri', () => {
@@ -29,7 +35,12 @@ describe('matchRedirectUri', () => {
   });
 
   it('refuses loopback redirects with another path, query, host or scheme', () => {
-    for (const uri of ['http://127.0.0.1:51234/native/other', 'http://[::1]:9999/cb?x=2', 'http://127.0.0.2:51234/native/cb', 'https://127.0.0.1:51234/native/cb']) {
+    for (const uri of [
+      'http://127.0.0.1:51234/native/other',
+      'http://[::1]:9999/cb?x=2',
+      'http://127.0.0.2:51234/native/cb',
+      'https://127.0.0.1:51234/native/cb',
+    ]) {
       expect(matchRedirectUri(client, uri), uri).toBe(false);
     }
   });
@@ -47,13 +58,26 @@ describe('matchRedirectUri', () => {
 
 describe('redirectUriProblem', () => {
   it('accepts https, loopback http, localhost and reverse-domain private-use schemes', () => {
-    for (const uri of ['https://a.example/cb', 'http://127.0.0.1/cb', 'http://[::1]:80/cb', 'http://localhost:5173/cb', 'com.example.app:/cb']) {
+    for (const uri of [
+      'https://a.example/cb',
+      'http://127.0.0.1/cb',
+      'http://[::1]:80/cb',
+      'http://localhost:5173/cb',
+      'com.example.app:/cb',
+    ]) {
       expect(redirectUriProblem(uri), uri).toBeUndefined();
     }
   });
 
   it('refuses fragments, plain http, dangerous schemes and relative URIs', () => {
-    for (const uri of ['https://a.example/cb#x', 'http://a.example/cb', 'javascript:alert(1)', 'data:text/html,x', '/cb', 'myapp:/cb']) {
+    for (const uri of [
+      'https://a.example/cb#x',
+      'http://a.example/cb',
+      'javascript:alert(1)',
+      'data:text/html,x',
+      '/cb',
+      'myapp:/cb',
+    ]) {
       expect(redirectUriProblem(uri), uri).toEqual(expect.any(String));
     }
   });

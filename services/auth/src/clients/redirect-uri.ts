@@ -16,7 +16,13 @@ function withoutPort(uri: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname) || url.username || url.password || url.hash) {
+  if (
+    url.protocol !== 'http:' ||
+    !LOOPBACK_HOSTS.has(url.hostname) ||
+    url.username ||
+    url.password ||
+    url.hash
+  ) {
     return undefined;
   }
   return `http://${url.hostname}${url.pathname}${url.search}`;
@@ -63,8 +69,12 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.username || url.password) return 'must not contain credentials';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
-    return LOOPBACK_HOSTS.has(url.hostname) || url.hostname === 'localhost' ? undefined : 'must use https (http only for loopback)';
+    return LOOPBACK_HOSTS.has(url.hostname) || url.hostname === 'localhost'
+      ? undefined
+      : 'must use https (http only for loopback)';
   }
   if (/^(javascript|data|file|vbscript|blob):$/i.test(url.protocol)) return 'uses a forbidden scheme';
-  return url.protocol.slice(0, -1).includes('.') ? undefined : 'private-use schemes must be reverse domain names (RFC 8252 §7.1)';
+  return url.protocol.slice(0, -1).includes('.')
+    ? undefined
+    : 'private-use schemes must be reverse domain names (RFC 8252 §7.1)';
 }

@@ -13,7 +13,12 @@ import { generateClientSecret, hashClientSecret } from './secrets.ts';
 import { oauthClients, type ClientRow } from './table.ts';
 
 const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+];
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/;
 
@@ -85,9 +90,13 @@ const invalid = (detail: string) => new BadRequestError('invalid_client_metadata
  * Normalises and checks a registration (RFC 7591 §2 rules that matter here); throws 400
  * `invalid_client_metadata` with the reason.
  */
-export function normaliseClientInput(input: ClientInput, defaults: ClientDefaults): Omit<ClientRow, 'secretHash' | 'createdAt' | 'updatedAt' | 'secretRotatedAt'> {
+export function normaliseClientInput(
+  input: ClientInput,
+  defaults: ClientDefaults,
+): Omit<ClientRow, 'secretHash' | 'createdAt' | 'updatedAt' | 'secretRotatedAt'> {
   const clientId = input.clientId ?? `c_${generateClientSecret().slice(0, 22)}`;
-  if (!CLIENT_ID.test(clientId)) throw invalid('clientId must be 3–64 characters of letters, digits, ".", "_" or "-"');
+  if (!CLIENT_ID.test(clientId))
+    throw invalid('clientId must be 3–64 characters of letters, digits, ".", "_" or "-"');
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) throw invalid('name must be 1–200 characters');
   const method = input.tokenEndpointAuthMethod ?? (input.type === 'public' ? 'none' : 'client_secret_basic');
@@ -95,8 +104,12 @@ export function normaliseClientInput(input: ClientInput, defaults: ClientDefault
   if ((input.type === 'public') !== (method === 'none')) {
     throw invalid('public clients authenticate with "none"; confidential clients need another method');
   }
-  const grantTypes = unique<GrantType>(input.grantTypes ?? (input.type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials']));
-  for (const grant of grantTypes) if (!GRANT_TYPES.includes(grant)) throw invalid(`unknown grant type ${grant}`);
+  const grantTypes = unique<GrantType>(
+    input.grantTypes ??
+      (input.type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials']),
+  );
+  for (const grant of grantTypes)
+    if (!GRANT_TYPES.includes(grant)) throw invalid(`unknown grant type ${grant}`);
   if (input.type === 'public' && grantTypes.includes('client_credentials')) {
     throw invalid('public clients cannot use client_credentials');
   }
@@ -113,16 +126,25 @@ export function normaliseClientInput(input: ClientInput, defaults: ClientDefault
     if (problem) throw invalid(`redirect URI ${JSON.stringify(uri.slice(0, 100))} ${problem}`);
   }
   const scopes = unique(input.scopes ?? []);
-  for (const scope of scopes) if (!SCOPE.test(scope)) throw invalid('a scope contains characters RFC 6749 §3.3 does not allow');
+  for (const scope of scopes)
+    if (!SCOPE.test(scope)) throw invalid('a scope contains characters RFC 6749 §3.3 does not allow');
   const audiences = unique(input.audiences ?? [defaults.defaultAudience]);
   for (const audience of audiences) {
-    if (audience.length < 1 || audience.length > 200 || /\s/.test(audience)) throw invalid('audiences must be 1–200 characters without spaces');
+    if (audience.length < 1 || audience.length > 200 || /\s/.test(audience))
+      throw invalid('audiences must be 1–200 characters without spaces');
   }
   const accessTtl = input.accessTokenTtlSeconds ?? defaults.accessTokenTtlSeconds;
-  if (!Number.isInteger(accessTtl) || accessTtl < 60 || accessTtl > 3600) throw invalid('accessTokenTtlSeconds must be 60–3600');
+  if (!Number.isInteger(accessTtl) || accessTtl < 60 || accessTtl > 3600)
+    throw invalid('accessTokenTtlSeconds must be 60–3600');
   const idle = input.refreshTokenIdleTtlSeconds ?? 14 * 86_400;
   const absolute = input.refreshTokenAbsoluteTtlSeconds ?? 90 * 86_400;
-  if (!Number.isInteger(idle) || !Number.isInteger(absolute) || idle < 60 || absolute < idle || absolute > 365 * 86_400) {
+  if (
+    !Number.isInteger(idle) ||
+    !Number.isInteger(absolute) ||
+    idle < 60 ||
+    absolute < idle ||
+    absolute > 365 * 86_400
+  ) {
     throw invalid('refresh token lifetimes must satisfy 60 <= idle <= absolute <= 1 year');
   }
   if (method === 'private_key_jwt' && !(input.jwks && input.jwks.keys.length > 0)) {
@@ -185,7 +207,11 @@ export class ClientRepository {
 
   /** The row with its secret hash (client authentication only). */
   async findRow(clientId: string): Promise<ClientRow | undefined> {
-    const rows = await this.#db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId)).limit(1);
+    const rows = await this.#db
+      .select()
+      .from(oauthClients)
+      .where(eq(oauthClients.clientId, clientId))
+      .limit(1);
     return rows[0];
   }
 
@@ -205,20 +231,30 @@ export class ClientRepository {
    */
   async create(input: ClientInput): Promise<{ client: ClientRecord; secret: string | undefined }> {
     const values = normaliseClientInput(input, this.#defaults);
-    const secret = usesSecret(values.tokenEndpointAuthMethod) ? (input.secret ?? generateClientSecret()) : undefined;
-    if (secret !== undefined && secret.length < 32) throw invalid('a client secret must be at least 32 characters');
+    const secret = usesSecret(values.tokenEndpointAuthMethod)
+      ? (input.secret ?? generateClientSecret())
+      : undefined;
+    if (secret !== undefined && secret.length < 32)
+      throw invalid('a client secret must be at least 32 characters');
     const now = new Date(this.#clock.now());
     try {
       const rows = await this.#db
         .insert(oauthClients)
-        .values({ ...values, secretHash: secret === undefined ? null : hashClientSecret(secret), createdAt: now, updatedAt: now, secretRotatedAt: null })
+        .values({
+          ...values,
+          secretHash: secret === undefined ? null : hashClientSecret(secret),
+          createdAt: now,
+          updatedAt: now,
+          secretRotatedAt: null,
+        })
         .returning();
       const row = rows[0];
       if (!row) throw new Error('insert returned no row');
       this.#changed(row.clientId);
       return { client: toRecord(row), secret };
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('client_exists', 'a client with this id already exists');
+      if (isUniqueViolation(err))
+        throw new ConflictError('client_exists', 'a client with this id already exists');
       throw err;
     }
   }
@@ -227,7 +263,9 @@ export class ClientRepository {
    * Replaces a client's registration (not its id, created time or secret — unless `input.secret`
    * is given). Creates it when missing. Used by the declarative seed.
    */
-  async upsert(input: ClientInput & { clientId: string }): Promise<{ client: ClientRecord; created: boolean; secret: string | undefined }> {
+  async upsert(
+    input: ClientInput & { clientId: string },
+  ): Promise<{ client: ClientRecord; created: boolean; secret: string | undefined }> {
     const existing = await this.findRow(input.clientId);
     if (!existing) {
       const { client, secret } = await this.create(input);
@@ -276,7 +314,10 @@ export class ClientRepository {
 
   /** Deletes a client; false when it did not exist. */
   async delete(clientId: string): Promise<boolean> {
-    const rows = await this.#db.delete(oauthClients).where(eq(oauthClients.clientId, clientId)).returning({ clientId: oauthClients.clientId });
+    const rows = await this.#db
+      .delete(oauthClients)
+      .where(eq(oauthClients.clientId, clientId))
+      .returning({ clientId: oauthClients.clientId });
     if (rows.length > 0) this.#changed(clientId);
     return rows.length > 0;
   }

@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => database?.drop());
 
-const row = async (clientId: string) => (await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId)))[0];
+const row = async (clientId: string) =>
+  (await database.db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId)))[0];
 
 describe('ensureDemoClients', () => {
   it('creates demo-spa and demo-service once and returns the generated secret only the first time', async () => {
@@ -27,10 +28,23 @@ describe('ensureDemoClients', () => {
       redirectUris: ['http://localhost:5173/callback', 'http://127.0.0.1:5173/callback'],
       postLogoutRedirectUris: ['http://localhost:5173/'],
       grantTypes: ['authorization_code', 'refresh_token'],
-      scopes: ['openid', 'profile', 'email', 'offline_access', 'users:read', 'users:write', 'orgs:read', 'orgs:write'],
+      scopes: [
+        'openid',
+        'profile',
+        'email',
+        'offline_access',
+        'users:read',
+        'users:write',
+        'orgs:read',
+        'orgs:write',
+      ],
     });
     const service = await row('demo-service');
-    expect(service).toMatchObject({ type: 'confidential', grantTypes: ['client_credentials'], secretHash: hashClientSecret(first.demoServiceSecret!) });
+    expect(service).toMatchObject({
+      type: 'confidential',
+      grantTypes: ['client_credentials'],
+      secretHash: hashClientSecret(first.demoServiceSecret!),
+    });
     const second = await ensureDemoClients(database.db);
     expect(second).toEqual({ demoServiceSecret: undefined, created: [] });
     expect((await row('demo-service'))!.secretHash).toBe(service!.secretHash);
@@ -47,8 +61,20 @@ describe('ensureDemoClients', () => {
 describe('applyClientsSeed', () => {
   const seed = {
     clients: [
-      { clientId: 'seeded-api', name: 'Seeded API', type: 'confidential' as const, scopes: ['users:read'], secret: 'seeded-secret-0123456789-0123456789-abcdef' },
-      { clientId: 'seeded-app', name: 'Seeded App', type: 'public' as const, redirectUris: ['https://app.example.com/cb'], scopes: ['openid'] },
+      {
+        clientId: 'seeded-api',
+        name: 'Seeded API',
+        type: 'confidential' as const,
+        scopes: ['users:read'],
+        secret: 'seeded-secret-0123456789-0123456789-abcdef',
+      },
+      {
+        clientId: 'seeded-app',
+        name: 'Seeded App',
+        type: 'public' as const,
+        redirectUris: ['https://app.example.com/cb'],
+        scopes: ['openid'],
+      },
     ],
   };
 
@@ -59,17 +85,25 @@ describe('applyClientsSeed', () => {
     const second = await applyClientsSeed(database.db, seed);
     expect(second).toEqual({ created: [], updated: ['seeded-api', 'seeded-app'], generatedSecrets: {} });
     const after = await database.db.select().from(oauthClients).orderBy(asc(oauthClients.clientId));
-    expect(after.map(({ updatedAt: _u, ...rest }) => rest)).toEqual(snapshot.map(({ updatedAt: _u, ...rest }) => rest));
+    expect(after.map(({ updatedAt: _u, ...rest }) => rest)).toEqual(
+      snapshot.map(({ updatedAt: _u, ...rest }) => rest),
+    );
     expect((await row('seeded-api'))!.secretHash).toBe(hashClientSecret(seed.clients[0]!.secret!));
   });
 
   it('applies a changed declaration to the stored client', async () => {
-    await applyClientsSeed(database.db, { clients: [{ ...seed.clients[1]!, redirectUris: ['https://app.example.com/new-cb'] }] });
+    await applyClientsSeed(database.db, {
+      clients: [{ ...seed.clients[1]!, redirectUris: ['https://app.example.com/new-cb'] }],
+    });
     expect((await row('seeded-app'))!.redirectUris).toEqual(['https://app.example.com/new-cb']);
   });
 
   it('rejects an invalid declaration without writing it', async () => {
-    await expect(applyClientsSeed(database.db, { clients: [{ clientId: 'bad', name: 'Bad', type: 'public', redirectUris: ['http://evil.example/cb'] }] })).rejects.toThrow(/https/);
+    await expect(
+      applyClientsSeed(database.db, {
+        clients: [{ clientId: 'bad', name: 'Bad', type: 'public', redirectUris: ['http://evil.example/cb'] }],
+      }),
+    ).rejects.toThrow(/https/);
     expect(await row('bad')).toBeUndefined();
   });
 });

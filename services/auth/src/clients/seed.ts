@@ -37,13 +37,18 @@ export interface SeedResult {
  * @example
  * const { generatedSecrets } = await applyClientsSeed(db, { clients: [{ clientId: 'reports', name: 'Reports', type: 'confidential', secret: process.env.REPORTS_SECRET }] });
  */
-export async function applyClientsSeed(db: AuthDatabase, seed: ClientsSeed, options: SeedOptions = {}): Promise<SeedResult> {
+export async function applyClientsSeed(
+  db: AuthDatabase,
+  seed: ClientsSeed,
+  options: SeedOptions = {},
+): Promise<SeedResult> {
   const repository = new ClientRepository(db, options.clock ?? systemClock, options.defaults ?? DEFAULTS);
   const result: SeedResult = { created: [], updated: [], generatedSecrets: {} };
   for (const client of seed.clients ?? []) {
     const outcome = await repository.upsert(client);
     (outcome.created ? result.created : result.updated).push(client.clientId);
-    if (outcome.secret !== undefined && client.secret === undefined) result.generatedSecrets[client.clientId] = outcome.secret;
+    if (outcome.secret !== undefined && client.secret === undefined)
+      result.generatedSecrets[client.clientId] = outcome.secret;
   }
   return result;
 }
@@ -56,7 +61,16 @@ export const DEMO_SPA: ClientSeed = {
   redirectUris: ['http://localhost:5173/callback', 'http://127.0.0.1:5173/callback'],
   postLogoutRedirectUris: ['http://localhost:5173/'],
   grantTypes: ['authorization_code', 'refresh_token'],
-  scopes: ['openid', 'profile', 'email', 'offline_access', 'users:read', 'users:write', 'orgs:read', 'orgs:write'],
+  scopes: [
+    'openid',
+    'profile',
+    'email',
+    'offline_access',
+    'users:read',
+    'users:write',
+    'orgs:read',
+    'orgs:write',
+  ],
   firstParty: true,
 };
 
@@ -95,6 +109,7 @@ export async function ensureDemoClients(
     created.push(DEMO_SERVICE.clientId);
     return { demoServiceSecret: options.demoServiceSecret === undefined ? secret : undefined, created };
   }
-  if (options.demoServiceSecret !== undefined) await repository.rotateSecret(DEMO_SERVICE.clientId, options.demoServiceSecret);
+  if (options.demoServiceSecret !== undefined)
+    await repository.rotateSecret(DEMO_SERVICE.clientId, options.demoServiceSecret);
   return { demoServiceSecret: undefined, created };
 }

@@ -26,12 +26,18 @@ const KeyView = Type.Object({
 export function registerKeyAdminRoutes(app: HttpServer, keys: KeyStore): void {
   app.get(
     '/v1/keys',
-    { preHandler: requirePermissions('keys:read'), schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } } },
+    {
+      preHandler: requirePermissions('keys:read'),
+      schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } },
+    },
     async () => ({ keys: await keys.list() }),
   );
   app.post(
     '/v1/keys/rotate',
-    { preHandler: requirePermissions('keys:write'), schema: { response: { 200: Type.Object({ current: KeyView, next: KeyView }) } } },
+    {
+      preHandler: requirePermissions('keys:write'),
+      schema: { response: { 200: Type.Object({ current: KeyView, next: KeyView }) } },
+    },
     async (request) => {
       const result = await keys.rotate();
       request.log.info({ current: result.current.kid, next: result.next.kid }, 'signing keys rotated');

@@ -68,7 +68,10 @@ export interface GeneratedKey {
  * const { kid, publicJwk, pkcs8 } = await generateSigningKey('ES256');
  */
 export async function generateSigningKey(alg: SigningAlgorithm): Promise<GeneratedKey> {
-  const pair = (await subtle.generateKey(SPECS[alg].generate, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const pair = (await subtle.generateKey(SPECS[alg].generate, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const jwk = (await subtle.exportKey('jwk', pair.publicKey)) as JWK;
   const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', pair.privateKey));
   const publicOnly: JWK = pickPublic(jwk);
@@ -99,5 +102,7 @@ export async function importPrivateKey(alg: SigningAlgorithm, pkcs8: Buffer): Pr
  * const key = await importPublicKey('ES256', row.publicJwk);
  */
 export async function importPublicKey(alg: SigningAlgorithm, jwk: JWK): Promise<CryptoKey> {
-  return subtle.importKey('jwk', pickPublic(jwk) as webcrypto.JsonWebKey, SPECS[alg].import, false, ['verify']);
+  return subtle.importKey('jwk', pickPublic(jwk) as webcrypto.JsonWebKey, SPECS[alg].import, false, [
+    'verify',
+  ]);
 }

@@ -41,7 +41,12 @@ interface Parts {
 function parse(sealed: string): Parts {
   const parts = sealed.split('.');
   if (parts.length !== 5 || parts[0] !== VERSION) throw new Error('envelope: unknown format');
-  const [wrapIv, wrapped, iv, data] = parts.slice(1).map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer, Buffer, Buffer];
+  const [wrapIv, wrapped, iv, data] = parts.slice(1).map((part) => Buffer.from(part, 'base64url')) as [
+    Buffer,
+    Buffer,
+    Buffer,
+    Buffer,
+  ];
   return { wrapIv, wrapped, iv, data };
 }
 

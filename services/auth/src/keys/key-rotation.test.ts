@@ -30,15 +30,32 @@ async function freshStore(alg: 'ES256' | 'EdDSA' | 'RS256' = 'ES256') {
   await database.db.delete(signingKeys);
   const clock = new TestClock();
   const masterKey = randomBytes(32);
-  const keys = new KeyStore({ db: database.db, masterKey, clock, alg, propagationSeconds: PROPAGATION, retentionSeconds: RETENTION, refreshIntervalMs: 1_000 });
+  const keys = new KeyStore({
+    db: database.db,
+    masterKey,
+    clock,
+    alg,
+    propagationSeconds: PROPAGATION,
+    retentionSeconds: RETENTION,
+    refreshIntervalMs: 1_000,
+  });
   await keys.init();
   const signer = new JwtTokenSigner({ keys, issuer: 'https://id.example.com', clock });
   return { keys, clock, masterKey, signer };
 }
 
 const sign = async (signer: JwtTokenSigner) =>
-  (await signer.signAccessToken({ sub: 'client:x', clientId: 'x', aud: 'tessera-api', scope: '', ttlSeconds: 600 })).token;
-const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()) as { kid: string }).kid;
+  (
+    await signer.signAccessToken({
+      sub: 'client:x',
+      clientId: 'x',
+      aud: 'tessera-api',
+      scope: '',
+      ttlSeconds: 600,
+    })
+  ).token;
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()) as { kid: string }).kid;
 const kids = async (keys: KeyStore) => (await keys.publicJwks()).keys.map((key) => key.kid);
 
 describe('signing key lifecycle', () => {
@@ -46,7 +63,15 @@ describe('signing key lifecycle', () => {
     const { keys, signer } = await freshStore();
     const jwks = await keys.publicJwks();
     expect(jwks.keys).toHaveLength(1);
-    expect(jwks.keys[0]).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' });
+    expect(jwks.keys[0]).toEqual({
+      kty: 'EC',
+      crv: 'P-256',
+      x: expect.any(String),
+      y: expect.any(String),
+      kid: expect.any(String),
+      alg: 'ES256',
+      use: 'sig',
+    });
     const token = await sign(signer);
     const verified = await compactVerify(token, await importJWK(jwks.keys[0]!, 'ES256'));
     expect(verified.protectedHeader).toEqual({ alg: 'ES256', kid: jwks.keys[0]!.kid, typ: 'at+jwt' });
@@ -64,7 +89,14 @@ describe('signing key lifecycle', () => {
 
   it('refuses to load keys under another master key', async () => {
     const { clock } = await freshStore();
-    const wrongKey = new KeyStore({ db: database.db, masterKey: randomBytes(32), clock, alg: 'ES256', propagationSeconds: PROPAGATION, retentionSeconds: RETENTION });
+    const wrongKey = new KeyStore({
+      db: database.db,
+      masterKey: randomBytes(32),
+      clock,
+      alg: 'ES256',
+      propagationSeconds: PROPAGATION,
+      retentionSeconds: RETENTION,
+    });
     await expect(wrongKey.init()).rejects.toThrow();
   });
 
@@ -120,7 +152,14 @@ describe('signing key lifecycle', () => {
 
   it('adds a key of a newly configured algorithm as next instead of switching at once', async () => {
     const { clock, masterKey } = await freshStore('ES256');
-    const switched = new KeyStore({ db: database.db, masterKey, clock, alg: 'EdDSA', propagationSeconds: PROPAGATION, retentionSeconds: RETENTION });
+    const switched = new KeyStore({
+      db: database.db,
+      masterKey,
+      clock,
+      alg: 'EdDSA',
+      propagationSeconds: PROPAGATION,
+      retentionSeconds: RETENTION,
+    });
     await switched.init();
     expect((await switched.list()).map((key) => [key.alg, key.state])).toEqual([
       ['ES256', 'current'],
@@ -133,7 +172,14 @@ describe('signing key lifecycle', () => {
     await keys.rotate();
     const newMaster = randomBytes(32);
     expect(await keys.rewrapAll(newMaster)).toBe(2);
-    const reopened = new KeyStore({ db: database.db, masterKey: newMaster, clock, alg: 'ES256', propagationSeconds: PROPAGATION, retentionSeconds: RETENTION });
+    const reopened = new KeyStore({
+      db: database.db,
+      masterKey: newMaster,
+      clock,
+      alg: 'ES256',
+      propagationSeconds: PROPAGATION,
+      retentionSeconds: RETENTION,
+    });
     await reopened.init();
     expect((await reopened.signingKey()).kid).toBe((await keys.signingKey()).kid);
   });

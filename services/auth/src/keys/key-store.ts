@@ -90,7 +90,8 @@ export class KeyStore {
 
   constructor(options: KeyStoreOptions) {
     if (options.masterKey.length !== 32) throw new TypeError('KeyStore: masterKey must be 32 bytes');
-    if (!isSigningAlgorithm(options.alg)) throw new TypeError(`KeyStore: unsupported algorithm ${String(options.alg)}`);
+    if (!isSigningAlgorithm(options.alg))
+      throw new TypeError(`KeyStore: unsupported algorithm ${String(options.alg)}`);
     if (!(options.propagationSeconds >= 0)) throw new TypeError('KeyStore: propagationSeconds must be >= 0');
     if (!(options.retentionSeconds > 0)) throw new TypeError('KeyStore: retentionSeconds must be > 0');
     this.#db = options.db;
@@ -115,10 +116,15 @@ export class KeyStore {
       await this.#load();
     }
     const derived = this.#derive(this.#clock.now());
-    const pendingOfAlg = this.#rows.some((row) => row.alg === this.#alg && row.activatesAt.getTime() > this.#clock.now());
+    const pendingOfAlg = this.#rows.some(
+      (row) => row.alg === this.#alg && row.activatesAt.getTime() > this.#clock.now(),
+    );
     if (derived.signing.alg !== this.#alg && !pendingOfAlg) {
       await this.#insert(this.#alg, this.#clock.now() + this.#propagationMs);
-      this.#logger?.info({ alg: this.#alg }, 'signing algorithm changed: a key of the new algorithm is published as next');
+      this.#logger?.info(
+        { alg: this.#alg },
+        'signing algorithm changed: a key of the new algorithm is published as next',
+      );
       await this.#load();
     }
     await this.#prepare();
@@ -156,7 +162,12 @@ export class KeyStore {
   /** The key to sign with now; reloads rows at most every refresh interval. */
   async signingKey(): Promise<ActiveKey> {
     const now = this.#clock.now();
-    if (this.#active && this.#derived && now < this.#derived.validUntil && now - this.#loadedAt < this.#refreshMs) {
+    if (
+      this.#active &&
+      this.#derived &&
+      now < this.#derived.validUntil &&
+      now - this.#loadedAt < this.#refreshMs
+    ) {
       return this.#active;
     }
     await this.#refresh();
@@ -174,7 +185,9 @@ export class KeyStore {
    * The verification key for `kid` when it is published (introspection, revocation, the admin
    * API's token check); undefined for an unknown or unpublished kid.
    */
-  async verificationKey(kid: string): Promise<{ alg: SigningAlgorithm; key: webcrypto.CryptoKey } | undefined> {
+  async verificationKey(
+    kid: string,
+  ): Promise<{ alg: SigningAlgorithm; key: webcrypto.CryptoKey } | undefined> {
     await this.signingKey();
     const row = this.#derived?.published.find((candidate) => candidate.kid === kid);
     if (!row || !isSigningAlgorithm(row.alg)) return undefined;
@@ -218,7 +231,10 @@ export class KeyStore {
           } catch (err) {
             if (!this.#active) throw err;
             // Keep signing with what is known; the derived states still advance with time.
-            this.#logger?.warn({ err: err instanceof Error ? err.name : 'error' }, 'signing keys could not be reloaded');
+            this.#logger?.warn(
+              { err: err instanceof Error ? err.name : 'error' },
+              'signing keys could not be reloaded',
+            );
             this.#loadedAt = this.#clock.now();
           }
         }
@@ -231,7 +247,10 @@ export class KeyStore {
   }
 
   async #load(): Promise<void> {
-    this.#rows = await this.#db.select().from(signingKeys).orderBy(asc(signingKeys.activatesAt), asc(signingKeys.kid));
+    this.#rows = await this.#db
+      .select()
+      .from(signingKeys)
+      .orderBy(asc(signingKeys.activatesAt), asc(signingKeys.kid));
     this.#loadedAt = this.#clock.now();
   }
 
@@ -242,7 +261,9 @@ export class KeyStore {
     let key = this.#privateKeys.get(row.kid);
     if (!key) {
       const alg = row.alg;
-      key = Promise.resolve().then(() => importPrivateKey(alg, open(this.#masterKey, row.privateKeySealed, context(row.kid))));
+      key = Promise.resolve().then(() =>
+        importPrivateKey(alg, open(this.#masterKey, row.privateKeySealed, context(row.kid))),
+      );
       this.#privateKeys.set(row.kid, key);
       key.catch(() => this.#privateKeys.delete(row.kid));
     }

@@ -39,7 +39,10 @@ export interface AuthenticatedClient {
 
 /** A {@link ClientAuthenticator} that also reports the method used. */
 export interface TesseraClientAuthenticator extends ClientAuthenticator {
-  authenticateWithMethod(request: FastifyRequest, body: Record<string, string | undefined>): Promise<AuthenticatedClient>;
+  authenticateWithMethod(
+    request: FastifyRequest,
+    body: Record<string, string | undefined>,
+  ): Promise<AuthenticatedClient>;
 }
 
 const failed = (basic: boolean) => OAuthError.invalidClient('client authentication failed', { basic });
@@ -52,7 +55,8 @@ const failed = (basic: boolean) => OAuthError.invalidClient('client authenticati
  * const client = await auth.authenticate(request, body);
  */
 export function createClientAuthenticator(options: ClientAuthenticatorOptions): TesseraClientAuthenticator {
-  if (options.assertionAudiences.length === 0) throw new TypeError('createClientAuthenticator: assertionAudiences is empty');
+  if (options.assertionAudiences.length === 0)
+    throw new TypeError('createClientAuthenticator: assertionAudiences is empty');
   const keySets = new WeakMap<AuthenticatableClient, JWTVerifyGetKey>();
 
   const lookup = async (clientId: string, basic: boolean): Promise<AuthenticatableClient> => {
@@ -61,7 +65,11 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
     return found;
   };
 
-  const withSecret = async (clientId: string, secret: string, method: 'client_secret_basic' | 'client_secret_post') => {
+  const withSecret = async (
+    clientId: string,
+    secret: string,
+    method: 'client_secret_basic' | 'client_secret_post',
+  ) => {
     const basic = method === 'client_secret_basic';
     const found = await lookup(clientId, basic);
     if (found.client.tokenEndpointAuthMethod !== method || !found.secretHash) throw failed(basic);
@@ -69,11 +77,15 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
     return found.client;
   };
 
-  const withAssertion = async (assertion: string, claimedClientId: string | undefined): Promise<OAuthClient> => {
+  const withAssertion = async (
+    assertion: string,
+    claimedClientId: string | undefined,
+  ): Promise<OAuthClient> => {
     let clientId: string;
     try {
       const unverified = decodeJwt(assertion);
-      if (typeof unverified.sub !== 'string' || unverified.iss !== unverified.sub) throw new Error('iss must equal sub');
+      if (typeof unverified.sub !== 'string' || unverified.iss !== unverified.sub)
+        throw new Error('iss must equal sub');
       clientId = unverified.sub;
     } catch {
       throw failed(false);
@@ -135,12 +147,18 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
       if (!body.client_assertion || body.client_assertion.length > 8192) {
         throw new OAuthError('invalid_request', 'client_assertion is missing or too large');
       }
-      return { client: await withAssertion(body.client_assertion, body.client_id), method: 'private_key_jwt' };
+      return {
+        client: await withAssertion(body.client_assertion, body.client_id),
+        method: 'private_key_jwt',
+      };
     }
     const clientId = body.client_id;
     if (!clientId) throw OAuthError.invalidClient('client authentication is required', { basic: false });
     if (usesPost) {
-      return { client: await withSecret(clientId, body.client_secret ?? '', 'client_secret_post'), method: 'client_secret_post' };
+      return {
+        client: await withSecret(clientId, body.client_secret ?? '', 'client_secret_post'),
+        method: 'client_secret_post',
+      };
     }
     const found = await lookup(clientId, false);
     // A confidential client that sends no credentials fails like a wrong secret.

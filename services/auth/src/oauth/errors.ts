@@ -101,14 +101,20 @@ export function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
   if (error instanceof AppError && CODES.has(error.code)) {
     const description = (error as { description?: unknown }).description;
-    return new OAuthError(error.code as OAuthErrorCode, typeof description === 'string' ? description : error.detail, {
-      status: error.status,
-      ...(error.headers ? { headers: error.headers } : {}),
-    });
+    return new OAuthError(
+      error.code as OAuthErrorCode,
+      typeof description === 'string' ? description : error.detail,
+      {
+        status: error.status,
+        ...(error.headers ? { headers: error.headers } : {}),
+      },
+    );
   }
   const fe = error as Partial<FastifyError> & { validation?: unknown };
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded', { status: 415 });
+    return new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded', {
+      status: 415,
+    });
   }
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
@@ -117,7 +123,11 @@ export function toOAuthError(error: unknown): OAuthError {
     return new OAuthError('invalid_request', 'the request is malformed');
   }
   if (error instanceof AppError && error.status === 503) {
-    return new OAuthError('temporarily_unavailable', 'a dependency is unavailable', error.headers ? { headers: error.headers } : {});
+    return new OAuthError(
+      'temporarily_unavailable',
+      'a dependency is unavailable',
+      error.headers ? { headers: error.headers } : {},
+    );
   }
   return new OAuthError('server_error', undefined, { cause: error });
 }
@@ -129,8 +139,13 @@ export function toOAuthError(error: unknown): OAuthError {
  * @example
  * return renderOAuthError(request, reply, new OAuthError('invalid_request', 'grant_type is missing'));
  */
-export function renderOAuthError(request: FastifyRequest, reply: FastifyReply, err: OAuthError): FastifyReply {
-  if (err.status >= 500) request.log.error({ err: safeErrorForLog(err.cause ?? err) }, 'oauth request failed');
+export function renderOAuthError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: OAuthError,
+): FastifyReply {
+  if (err.status >= 500)
+    request.log.error({ err: safeErrorForLog(err.cause ?? err) }, 'oauth request failed');
   else request.log.info({ code: err.error, status: err.status }, 'oauth request rejected');
   const body: OAuthErrorBody = { error: err.error };
   if (err.status < 500 && err.description) body.error_description = err.description;
@@ -149,6 +164,10 @@ export function renderOAuthError(request: FastifyRequest, reply: FastifyReply, e
  * @example
  * app.register(async (scope) => { scope.setErrorHandler(oauthErrorHandler); ... });
  */
-export function oauthErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function oauthErrorHandler(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   return renderOAuthError(request, reply, toOAuthError(error));
 }

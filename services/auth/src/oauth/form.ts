@@ -20,12 +20,18 @@ const SAFE_NAME = /^[a-z_]{1,40}$/;
  * const { params, resources } = readOAuthForm(request.body);
  */
 export function readOAuthForm(body: unknown, repeatable: readonly string[] = ['resource']): OAuthForm {
-  const params: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
+  const params: Record<string, string | undefined> = Object.create(null) as Record<
+    string,
+    string | undefined
+  >;
   const resources: string[] = [];
   if (body === undefined || body === null) return { params, resources };
-  if (typeof body !== 'object') throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  if (typeof body !== 'object')
+    throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   for (const [name, raw] of Object.entries(body as Record<string, unknown>)) {
-    const values = (Array.isArray(raw) ? raw : [raw]).filter((value): value is string => typeof value === 'string' && value !== '');
+    const values = (Array.isArray(raw) ? raw : [raw]).filter(
+      (value): value is string => typeof value === 'string' && value !== '',
+    );
     if (values.length === 0) continue;
     if (name === 'resource') {
       resources.push(...values);

@@ -44,7 +44,11 @@ export function prepareKey(active: ActiveKey): PreparedKey {
  * @example
  * const jwt = await signCompact(prepared, prepared.accessTokenHeader, { sub: 'client:x', ... });
  */
-export async function signCompact(prepared: PreparedKey, encodedHeader: string, payload: object): Promise<string> {
+export async function signCompact(
+  prepared: PreparedKey,
+  encodedHeader: string,
+  payload: object,
+): Promise<string> {
   const input = `${encodedHeader}.${encodeJson(payload)}`;
   const signature = await subtle.sign(prepared.signParams, prepared.key, Buffer.from(input, 'latin1'));
   return `${input}.${Buffer.from(signature).toString('base64url')}`;

@@ -34,7 +34,10 @@ export class LocalAccessTokenVerifier {
     this.#issuer = options.issuer;
     this.#clock = options.clock;
     this.getKey = async (header: JWTHeaderParameters) => {
-      const found = typeof header.kid === 'string' && header.kid.length <= 256 ? await options.keys.verificationKey(header.kid) : undefined;
+      const found =
+        typeof header.kid === 'string' && header.kid.length <= 256
+          ? await options.keys.verificationKey(header.kid)
+          : undefined;
       if (!found || found.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
       return found.key;
     };

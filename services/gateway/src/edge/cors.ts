@@ -15,9 +15,14 @@ const EXPOSE_HEADERS = 'x-request-id, www-authenticate, retry-after, ratelimit, 
  * @example
  * if (applyCors(request, reply, policy.api)) return reply;
  */
-export function applyCors(request: FastifyRequest, reply: FastifyReply, allowed: ReadonlySet<string> | undefined): boolean {
+export function applyCors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  allowed: ReadonlySet<string> | undefined,
+): boolean {
   const origin = request.headers.origin;
-  const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+  const preflight =
+    request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
   void reply.header('vary', 'Origin');
   if (origin && allowed?.has(origin)) {
     void reply.header('access-control-allow-origin', origin);

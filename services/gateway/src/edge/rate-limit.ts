@@ -86,7 +86,11 @@ function decide(checks: RateLimitCheck[], raw: number[]): RateLimitDecision {
       retryAfterSeconds: Math.max(1, Math.ceil((raw[i * 4 + 3] ?? 0) / 1000)),
     };
     // Report the denying check, else the one with the least room left.
-    if (!chosen || (!decision.allowed && chosen.allowed) || (decision.allowed === chosen.allowed && decision.remaining < chosen.remaining)) {
+    if (
+      !chosen ||
+      (!decision.allowed && chosen.allowed) ||
+      (decision.allowed === chosen.allowed && decision.remaining < chosen.remaining)
+    ) {
       chosen = decision;
     }
   }
@@ -108,7 +112,9 @@ function argsFor(checks: RateLimitCheck[]): number[] {
  */
 export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
   redis.defineCommand('tesseraGcra', { lua: GCRA_LUA });
-  const run = redis as unknown as { tesseraGcra(numKeys: number, ...args: Array<string | number>): Promise<number[]> };
+  const run = redis as unknown as {
+    tesseraGcra(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  };
   return {
     async take(checks) {
       const keys = checks.map((c) => `${prefix}${c.policy.name}:${c.key}`);
@@ -143,7 +149,12 @@ export function memoryRateLimitStore(now: () => number = Date.now, maxKeys = 100
         const ok = t >= allowAt;
         if (!ok) allowed = false;
         const used = ok ? newTat : tat;
-        raw.push(ok ? 1 : 0, Math.max(0, Math.floor((t - (used - emission * policy.limit)) / emission)), used - t, ok ? 0 : allowAt - t);
+        raw.push(
+          ok ? 1 : 0,
+          Math.max(0, Math.floor((t - (used - emission * policy.limit)) / emission)),
+          used - t,
+          ok ? 0 : allowAt - t,
+        );
         next.push([id, newTat]);
       }
       if (allowed) for (const [id, tat] of next) tats.set(id, tat);

@@ -37,7 +37,10 @@ export interface ForwardContext {
  * @example
  * const headers = forwardHeaders(request.headers, ctx);
  */
-export function forwardHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): Record<string, string | string[]> {
+export function forwardHeaders(
+  incoming: IncomingHttpHeaders,
+  ctx: ForwardContext,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-')) continue;
@@ -47,7 +50,8 @@ export function forwardHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContex
   const priorFor = ctx.peerTrusted ? incoming['x-forwarded-for'] : undefined;
   out['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${ctx.peerIp}` : ctx.peerIp;
   const priorProto = ctx.peerTrusted ? incoming['x-forwarded-proto'] : undefined;
-  out['x-forwarded-proto'] = typeof priorProto === 'string' && /^https?$/.test(priorProto) ? priorProto : ctx.proto;
+  out['x-forwarded-proto'] =
+    typeof priorProto === 'string' && /^https?$/.test(priorProto) ? priorProto : ctx.proto;
   const priorHost = ctx.peerTrusted ? incoming['x-forwarded-host'] : undefined;
   out['x-forwarded-host'] = typeof priorHost === 'string' ? priorHost : ctx.host;
   out['x-request-id'] = ctx.requestId;
@@ -60,7 +64,9 @@ export function forwardHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContex
  * @example
  * for (const [k, v] of responseHeaders(res.headers)) reply.header(k, v);
  */
-export function responseHeaders(headers: Record<string, string | string[] | undefined>): Array<[string, string | string[]]> {
+export function responseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Array<[string, string | string[]]> {
   const out: Array<[string, string | string[]]> = [];
   for (const name in headers) {
     const value = headers[name];

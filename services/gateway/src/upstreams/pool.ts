@@ -58,7 +58,12 @@ export function createInstance(url: string, connections = 128): Instance {
  * @example
  * const target = pickInstance(pool, breaker, Date.now());
  */
-export function pickInstance(pool: UpstreamPool, breaker: BreakerOptions, now: number, exclude?: Instance): Instance | undefined {
+export function pickInstance(
+  pool: UpstreamPool,
+  breaker: BreakerOptions,
+  now: number,
+  exclude?: Instance,
+): Instance | undefined {
   const set = pool.sets[pool.active];
   for (let i = 0; i < set.length; i++) {
     pool.cursor = (pool.cursor + 1) % set.length;

@@ -40,7 +40,9 @@ const viewKey = (userId: string) => `user:${userId}`;
  */
 export function createAuthzService(db: UsersDb, cache: TwoLevelCache<unknown>): AuthzService {
   const userOrgIds = async (userId: string) =>
-    (await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.orgId);
+    (
+      await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))
+    ).map((r) => r.orgId);
   return {
     userView<V>(userId: string, load: () => Promise<V>) {
       return cache.get(viewKey(userId), load) as Promise<V>;

@@ -1,5 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  type SqlConnection,
+} from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
 import { uuidv7 } from '@tessera/kernel';
 import { schema } from '../db/schema.ts';
@@ -16,7 +22,10 @@ afterAll(async () => {
 async function postgres(): Promise<SqlConnection> {
   const database = await createTestDatabase();
   const conn = await openConnection({ url: database.url });
-  cleanups.push(() => database.drop(), () => closeConnection(conn));
+  cleanups.push(
+    () => database.drop(),
+    () => closeConnection(conn),
+  );
   return conn;
 }
 
@@ -40,7 +49,10 @@ describe.each([
       const user = await insertUser(db, { email: `u${uuidv7()}@example.com` });
       for (let i = 0; i < memberships; i++) {
         const org = await insertOrganization(db, { slug: `o-${uuidv7()}`, name: `Org ${i}` });
-        const reader = await createRole(db, org.id, { name: 'reader', permissions: ['users:read', 'orgs:read'] });
+        const reader = await createRole(db, org.id, {
+          name: 'reader',
+          permissions: ['users:read', 'orgs:read'],
+        });
         const writer = await createRole(db, org.id, { name: 'writer', permissions: ['users:write'] });
         await addMember(db, org.id, user.id);
         await assignRole(db, org.id, user.id, reader.id);

@@ -18,7 +18,11 @@ export interface MembershipView {
  * @example
  * const memberships = await loadMemberships(db, userId);
  */
-export async function loadMemberships(db: UsersDb, userId: string, orgId?: string): Promise<MembershipView[]> {
+export async function loadMemberships(
+  db: UsersDb,
+  userId: string,
+  orgId?: string,
+): Promise<MembershipView[]> {
   const where: SQL | undefined = orgId
     ? and(eq(memberships.userId, userId), eq(memberships.orgId, orgId))
     : eq(memberships.userId, userId);
@@ -38,12 +42,19 @@ export async function loadMemberships(db: UsersDb, userId: string, orgId?: strin
     .leftJoin(rolePermissions, eq(rolePermissions.roleId, roles.id))
     .where(where)
     .orderBy(organizations.slug, roles.name, rolePermissions.permission);
-  const byOrg = new Map<string, { view: MembershipView; roles: Map<string, string>; permissions: Set<string> }>();
+  const byOrg = new Map<
+    string,
+    { view: MembershipView; roles: Map<string, string>; permissions: Set<string> }
+  >();
   for (const row of rows) {
     let entry = byOrg.get(row.orgId);
     if (!entry) {
       entry = {
-        view: { organization: { id: row.orgId, slug: row.slug, name: row.orgName }, roles: [], permissions: [] },
+        view: {
+          organization: { id: row.orgId, slug: row.slug, name: row.orgName },
+          roles: [],
+          permissions: [],
+        },
         roles: new Map(),
         permissions: new Set(),
       };

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, closeConnection, createDrizzle, openConnection, rawQuery, type SqlConnection } from '@tessera/db';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  rawQuery,
+  type SqlConnection,
+} from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
 import { sql } from 'drizzle-orm';
 import { schema } from './schema.ts';
@@ -21,32 +28,58 @@ beforeAll(async () => {
   await applyMigrations(conn, usersMigrations);
   db = createDrizzle(conn, schema);
   // 100,000 users, 200 organizations with 2 roles each, every user a member of 2 orgs with a role.
-  await rawQuery(conn, `
+  await rawQuery(
+    conn,
+    `
     insert into users.organizations (id, slug, name)
     select (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'org-' || g, 'Org ' || g
-    from generate_series(1, 200) g`);
-  await rawQuery(conn, `
+    from generate_series(1, 200) g`,
+  );
+  await rawQuery(
+    conn,
+    `
     insert into users.roles (id, org_id, name)
-    select gen_random_uuid(), o.id, r.name from users.organizations o cross join (values ('admin'), ('viewer')) r(name)`);
+    select gen_random_uuid(), o.id, r.name from users.organizations o cross join (values ('admin'), ('viewer')) r(name)`,
+  );
   await rawQuery(conn, `insert into users.permissions (name) values ('users:read'), ('users:write')`);
-  await rawQuery(conn, `insert into users.role_permissions (role_id, permission) select id, 'users:read' from users.roles`);
-  await rawQuery(conn, `
+  await rawQuery(
+    conn,
+    `insert into users.role_permissions (role_id, permission) select id, 'users:read' from users.roles`,
+  );
+  await rawQuery(
+    conn,
+    `
     insert into users.users (id, email, status)
     select (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
            'user' || g || '@example.com', case when g % 10 = 0 then 'disabled' else 'active' end
-    from generate_series(1, 100000) g`);
-  await rawQuery(conn, `
+    from generate_series(1, 100000) g`,
+  );
+  await rawQuery(
+    conn,
+    `
     insert into users.memberships (id, user_id, org_id)
     select gen_random_uuid(), u.id, o.id
     from users.users u
     join users.organizations o on o.slug in ('org-' || (1 + (('x' || substr(u.id::text, 1, 8))::bit(32)::int % 200)),
-                                               'org-' || (1 + ((('x' || substr(u.id::text, 1, 8))::bit(32)::int + 7) % 200)))`);
-  await rawQuery(conn, `
+                                               'org-' || (1 + ((('x' || substr(u.id::text, 1, 8))::bit(32)::int + 7) % 200)))`,
+  );
+  await rawQuery(
+    conn,
+    `
     insert into users.membership_roles (membership_id, role_id)
-    select m.id, r.id from users.memberships m join users.roles r on r.org_id = m.org_id and r.name = 'viewer'`);
+    select m.id, r.id from users.memberships m join users.roles r on r.org_id = m.org_id and r.name = 'viewer'`,
+  );
   await rawQuery(conn, 'analyze');
-  sampleUser = (await rawQuery<{ id: string }>(conn, `select id from users.users where email = 'user54321@example.com'`))[0]!.id;
-  sampleOrg = (await rawQuery<{ id: string }>(conn, `select org_id as id from users.memberships where user_id = $1 limit 1`, [sampleUser]))[0]!.id;
+  sampleUser = (
+    await rawQuery<{ id: string }>(conn, `select id from users.users where email = 'user54321@example.com'`)
+  )[0]!.id;
+  sampleOrg = (
+    await rawQuery<{ id: string }>(
+      conn,
+      `select org_id as id from users.memberships where user_id = $1 limit 1`,
+      [sampleUser],
+    )
+  )[0]!.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -76,8 +109,14 @@ describe('every lookup and filter path is served by an index (100,000 users)', (
   });
 
   it('looks users up by id and by email without a sequential scan', async () => {
-    const byId = db.select().from(schema.users).where(sql`${schema.users.id} = ${sampleUser}`);
-    const byEmail = db.select().from(schema.users).where(sql`lower(${schema.users.email}) = lower(${'USER54321@example.com'})`);
+    const byId = db
+      .select()
+      .from(schema.users)
+      .where(sql`${schema.users.id} = ${sampleUser}`);
+    const byEmail = db
+      .select()
+      .from(schema.users)
+      .where(sql`lower(${schema.users.email}) = lower(${'USER54321@example.com'})`);
     expect(await plan(byId)).not.toMatch(SEQ_SCAN);
     expect(await plan(byEmail)).not.toMatch(SEQ_SCAN);
   });

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /** Every table of the user service lives in the `users` schema, which only this service writes. */
 export const usersSchema = pgSchema('users');
@@ -104,10 +114,21 @@ export const membershipRoles = usersSchema.table(
       .notNull()
       .references(() => roles.id, { onDelete: 'cascade' }),
   },
-  (t) => [primaryKey({ columns: [t.membershipId, t.roleId] }), index('membership_roles_role_idx').on(t.roleId)],
+  (t) => [
+    primaryKey({ columns: [t.membershipId, t.roleId] }),
+    index('membership_roles_role_idx').on(t.roleId),
+  ],
 );
 
-export const schema = { users, organizations, memberships, roles, permissions, rolePermissions, membershipRoles };
+export const schema = {
+  users,
+  organizations,
+  memberships,
+  roles,
+  permissions,
+  rolePermissions,
+  membershipRoles,
+};
 export type UsersSchema = typeof schema;
 export type UserRow = typeof users.$inferSelect;
 export type OrganizationRow = typeof organizations.$inferSelect;

@@ -12,11 +12,26 @@ beforeAll(async () => {
   h = await startUsersHarness({ redis: true });
   admin = await h.bearer({ permissions: ['users:read', 'users:write', 'orgs:read', 'orgs:write'] });
   service = await h.bearer({ sub: 'service:tessera-auth', scope: 'internal' });
-  userId = (await request(h.url).post('/v1/users').set('authorization', admin).send({ email: 'login@example.com', password: 'a-good-passphrase' })).body.id;
-  orgId = (await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'internal', name: 'I' })).body.id;
-  roleId = (await request(h.url).post(`/v1/orgs/${orgId}/roles`).set('authorization', admin).send({ name: 'viewer', permissions: ['users:read'] })).body.id;
+  userId = (
+    await request(h.url)
+      .post('/v1/users')
+      .set('authorization', admin)
+      .send({ email: 'login@example.com', password: 'a-good-passphrase' })
+  ).body.id;
+  orgId = (
+    await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'internal', name: 'I' })
+  ).body.id;
+  roleId = (
+    await request(h.url)
+      .post(`/v1/orgs/${orgId}/roles`)
+      .set('authorization', admin)
+      .send({ name: 'viewer', permissions: ['users:read'] })
+  ).body.id;
   await request(h.url).put(`/v1/orgs/${orgId}/members/${userId}`).set('authorization', admin).expect(204);
-  await request(h.url).put(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`).set('authorization', admin).expect(204);
+  await request(h.url)
+    .put(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`)
+    .set('authorization', admin)
+    .expect(204);
 });
 afterAll(() => h.close());
 
@@ -61,7 +76,12 @@ describe('internal API', () => {
   });
 
   it('refuses a disabled user with the same failure', async () => {
-    const id = (await request(h.url).post('/v1/users').set('authorization', admin).send({ email: 'off@example.com', password: 'a-good-passphrase' })).body.id;
+    const id = (
+      await request(h.url)
+        .post('/v1/users')
+        .set('authorization', admin)
+        .send({ email: 'off@example.com', password: 'a-good-passphrase' })
+    ).body.id;
     await request(h.url).post(`/v1/users/${id}/disable`).set('authorization', admin).expect(200);
     expect((await verify('off@example.com', 'a-good-passphrase')).status).toBe(401);
   });
@@ -75,14 +95,33 @@ describe('internal API', () => {
   });
 
   it('serves authz from the cache and reflects role changes after invalidation', async () => {
-    const authz = () => request(h.url).get(`/internal/users/${userId}/authz`).query({ org: orgId }).set('authorization', service);
-    expect((await authz()).body).toEqual({ userId, orgId, orgSlug: 'internal', roles: ['viewer'], permissions: ['users:read'] });
+    const authz = () =>
+      request(h.url)
+        .get(`/internal/users/${userId}/authz`)
+        .query({ org: orgId })
+        .set('authorization', service);
+    expect((await authz()).body).toEqual({
+      userId,
+      orgId,
+      orgSlug: 'internal',
+      roles: ['viewer'],
+      permissions: ['users:read'],
+    });
     const metrics = async () => (await request(h.url).get('/metrics')).text;
     await authz();
-    expect(await metrics()).toMatch(/tessera_cache_requests_total\{cache="users",level="l1",result="hit",service="users"\} [1-9]/);
-    await request(h.url).patch(`/v1/orgs/${orgId}/roles/${roleId}`).set('authorization', admin).send({ permissions: ['users:read', 'users:write'] }).expect(200);
+    expect(await metrics()).toMatch(
+      /tessera_cache_requests_total\{cache="users",level="l1",result="hit",service="users"\} [1-9]/,
+    );
+    await request(h.url)
+      .patch(`/v1/orgs/${orgId}/roles/${roleId}`)
+      .set('authorization', admin)
+      .send({ permissions: ['users:read', 'users:write'] })
+      .expect(200);
     expect((await authz()).body.permissions).toEqual(['users:read', 'users:write']);
-    await request(h.url).delete(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`).set('authorization', admin).expect(204);
+    await request(h.url)
+      .delete(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`)
+      .set('authorization', admin)
+      .expect(204);
     expect((await authz()).body.roles).toEqual([]);
   });
 
@@ -93,12 +132,19 @@ describe('internal API', () => {
       invalidated.push(id);
       return original(id, orgIds);
     };
-    await request(h.url).patch(`/v1/users/${userId}`).set('authorization', admin).send({ password: 'another-passphrase' }).expect(200);
+    await request(h.url)
+      .patch(`/v1/users/${userId}`)
+      .set('authorization', admin)
+      .send({ password: 'another-passphrase' })
+      .expect(200);
     expect(invalidated).toEqual([userId]);
   });
 
   it('answers 404 for a user who is not a member', async () => {
-    const res = await request(h.url).get(`/internal/users/${userId}/authz`).query({ org: '0193a000-0000-7000-8000-000000000000' }).set('authorization', service);
+    const res = await request(h.url)
+      .get(`/internal/users/${userId}/authz`)
+      .query({ org: '0193a000-0000-7000-8000-000000000000' })
+      .set('authorization', service);
     expect(res.status).toBe(404);
   });
 });

@@ -15,7 +15,10 @@ export interface InternalRoutesDeps {
 }
 
 const Credentials = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
   { additionalProperties: false },
 );
 
@@ -32,11 +35,21 @@ const InternalUser = Type.Object(
   { additionalProperties: false },
 );
 const OrgList = Type.Object(
-  { organizations: Type.Array(Type.Object({ id: Uuid, slug: Type.String(), name: Type.String() }, { additionalProperties: false })) },
+  {
+    organizations: Type.Array(
+      Type.Object({ id: Uuid, slug: Type.String(), name: Type.String() }, { additionalProperties: false }),
+    ),
+  },
   { additionalProperties: false },
 );
 const Authz = Type.Object(
-  { userId: Uuid, orgId: Uuid, orgSlug: Type.String(), roles: Type.Array(Type.String()), permissions: Type.Array(Type.String()) },
+  {
+    userId: Uuid,
+    orgId: Uuid,
+    orgSlug: Type.String(),
+    roles: Type.Array(Type.String()),
+    permissions: Type.Array(Type.String()),
+  },
   { additionalProperties: false },
 );
 
@@ -56,7 +69,13 @@ export async function internalRoutes(app: HttpServer, deps: InternalRoutesDeps):
 
   app.post(
     '/internal/credentials/verify',
-    { preHandler: internal, schema: { body: Credentials, response: { 200: Type.Object({ userId: Uuid }, { additionalProperties: false }), ...errorResponses } } },
+    {
+      preHandler: internal,
+      schema: {
+        body: Credentials,
+        response: { 200: Type.Object({ userId: Uuid }, { additionalProperties: false }), ...errorResponses },
+      },
+    },
     async (request) => {
       const user = await findUserByEmail(db, request.body.email);
       // Always one argon2id verification (a dummy one when the email is unknown), so the answer
@@ -69,7 +88,10 @@ export async function internalRoutes(app: HttpServer, deps: InternalRoutesDeps):
 
   app.get(
     '/internal/users/:id',
-    { preHandler: internal, schema: { params: IdParams, response: { 200: InternalUser, ...errorResponses } } },
+    {
+      preHandler: internal,
+      schema: { params: IdParams, response: { 200: InternalUser, ...errorResponses } },
+    },
     async (request) => {
       const user = await findUserById(db, request.params.id);
       if (!user) throw new NotFoundError('user_not_found', 'no user with this id');
@@ -97,11 +119,16 @@ export async function internalRoutes(app: HttpServer, deps: InternalRoutesDeps):
     '/internal/users/:id/authz',
     {
       preHandler: internal,
-      schema: { params: IdParams, querystring: Type.Object({ org: Uuid }, { additionalProperties: false }), response: { 200: Authz, ...errorResponses } },
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({ org: Uuid }, { additionalProperties: false }),
+        response: { 200: Authz, ...errorResponses },
+      },
     },
     async (request) => {
       const context = await authz.get(request.params.id, request.query.org);
-      if (!context) throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
+      if (!context)
+        throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
       return context;
     },
   );

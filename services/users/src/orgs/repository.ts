@@ -23,12 +23,19 @@ const roleNotFound = () => new NotFoundError('role_not_found', 'no role with thi
  * @example
  * const org = await insertOrganization(db, { slug: 'acme', name: 'Acme' });
  */
-export async function insertOrganization(db: UsersDb, input: { slug: string; name: string }): Promise<OrganizationRow> {
+export async function insertOrganization(
+  db: UsersDb,
+  input: { slug: string; name: string },
+): Promise<OrganizationRow> {
   try {
-    const [row] = await db.insert(organizations).values({ id: uuidv7(), ...input }).returning();
+    const [row] = await db
+      .insert(organizations)
+      .values({ id: uuidv7(), ...input })
+      .returning();
     return row!;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('slug_taken', 'an organization with this slug already exists');
+    if (isUniqueViolation(err))
+      throw new ConflictError('slug_taken', 'an organization with this slug already exists');
     throw err;
   }
 }
@@ -41,13 +48,20 @@ export async function getOrganization(db: UsersDb, id: string): Promise<Organiza
 }
 
 /** The organization with this slug, or undefined. */
-export async function findOrganizationBySlug(db: UsersDb, slug: string): Promise<OrganizationRow | undefined> {
+export async function findOrganizationBySlug(
+  db: UsersDb,
+  slug: string,
+): Promise<OrganizationRow | undefined> {
   const [row] = await db.select().from(organizations).where(eq(organizations.slug, slug)).limit(1);
   return row;
 }
 
 /** One page of organizations in id order after `after`. */
-export async function listOrganizations(db: UsersDb, limit: number, after?: string): Promise<OrganizationRow[]> {
+export async function listOrganizations(
+  db: UsersDb,
+  limit: number,
+  after?: string,
+): Promise<OrganizationRow[]> {
   return db
     .select()
     .from(organizations)
@@ -71,14 +85,18 @@ export async function updateOrganization(
     if (!row) throw orgNotFound();
     return row;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('slug_taken', 'an organization with this slug already exists');
+    if (isUniqueViolation(err))
+      throw new ConflictError('slug_taken', 'an organization with this slug already exists');
     throw err;
   }
 }
 
 /** Deletes an organization with its roles and memberships (cascade). */
 export async function deleteOrganization(db: UsersDb, id: string): Promise<void> {
-  const deleted = await db.delete(organizations).where(eq(organizations.id, id)).returning({ id: organizations.id });
+  const deleted = await db
+    .delete(organizations)
+    .where(eq(organizations.id, id))
+    .returning({ id: organizations.id });
   if (deleted.length === 0) throw orgNotFound();
 }
 
@@ -109,7 +127,8 @@ export async function removeMember(db: UsersDb, orgId: string, userId: string): 
     .delete(memberships)
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)))
     .returning({ id: memberships.id });
-  if (deleted.length === 0) throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
+  if (deleted.length === 0)
+    throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
 }
 
 /** Members of an organization with their user record, in user id order. */
@@ -159,7 +178,8 @@ export async function createRole(
       return { ...role!, permissions: unique };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('role_name_taken', 'a role with this name already exists in this organization');
+    if (isUniqueViolation(err))
+      throw new ConflictError('role_name_taken', 'a role with this name already exists in this organization');
     if (isForeignKeyViolation(err)) throw orgNotFound();
     throw err;
   }
@@ -175,7 +195,11 @@ export async function updateRole(
   db: UsersDb,
   orgId: string,
   roleId: string,
-  changes: { name?: string | undefined; description?: string | null | undefined; permissions?: string[] | undefined },
+  changes: {
+    name?: string | undefined;
+    description?: string | null | undefined;
+    permissions?: string[] | undefined;
+  },
 ): Promise<RoleWithPermissions> {
   try {
     return await db.transaction(async (tx) => {
@@ -195,7 +219,8 @@ export async function updateRole(
       return { ...role, permissions: current.map((p) => p.name) };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('role_name_taken', 'a role with this name already exists in this organization');
+    if (isUniqueViolation(err))
+      throw new ConflictError('role_name_taken', 'a role with this name already exists in this organization');
     throw err;
   }
 }
@@ -236,7 +261,8 @@ export async function listRoles(db: UsersDb, orgId: string): Promise<RoleWithPer
 export async function assignRole(db: UsersDb, orgId: string, userId: string, roleId: string): Promise<void> {
   await db.transaction(async (tx) => {
     const mid = await membershipId(tx, orgId, userId);
-    if (!mid) throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
+    if (!mid)
+      throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
     const [role] = await tx
       .select({ id: roles.id })
       .from(roles)
@@ -248,12 +274,18 @@ export async function assignRole(db: UsersDb, orgId: string, userId: string, rol
 }
 
 /** Removes a role from a member; 404 when the assignment does not exist. */
-export async function unassignRole(db: UsersDb, orgId: string, userId: string, roleId: string): Promise<void> {
+export async function unassignRole(
+  db: UsersDb,
+  orgId: string,
+  userId: string,
+  roleId: string,
+): Promise<void> {
   const mid = await membershipId(db, orgId, userId);
   if (!mid) throw new NotFoundError('membership_not_found', 'the user is not a member of this organization');
   const deleted = await db
     .delete(membershipRoles)
     .where(and(eq(membershipRoles.membershipId, mid), eq(membershipRoles.roleId, roleId)))
     .returning({ roleId: membershipRoles.roleId });
-  if (deleted.length === 0) throw new NotFoundError('role_assignment_not_found', 'the member does not hold this role');
+  if (deleted.length === 0)
+    throw new NotFoundError('role_assignment_not_found', 'the member does not hold this role');
 }

@@ -12,6 +12,9 @@ import { permissions, rolePermissions } from '../db/schema.ts';
 export async function setRolePermissionsFor(tx: UsersDb, roleId: string, names: string[]): Promise<void> {
   await tx.delete(rolePermissions).where(eq(rolePermissions.roleId, roleId));
   if (names.length === 0) return;
-  await tx.insert(permissions).values(names.map((name) => ({ name }))).onConflictDoNothing();
+  await tx
+    .insert(permissions)
+    .values(names.map((name) => ({ name })))
+    .onConflictDoNothing();
   await tx.insert(rolePermissions).values(names.map((permission) => ({ roleId, permission })));
 }

@@ -59,8 +59,14 @@ const RoleView = Type.Object(
 const OrgParams = Type.Object({ orgId: Uuid }, { additionalProperties: false });
 const MemberParams = Type.Object({ orgId: Uuid, userId: Uuid }, { additionalProperties: false });
 const RoleParams = Type.Object({ orgId: Uuid, roleId: Uuid }, { additionalProperties: false });
-const AssignmentParams = Type.Object({ orgId: Uuid, userId: Uuid, roleId: Uuid }, { additionalProperties: false });
-const PageQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+const AssignmentParams = Type.Object(
+  { orgId: Uuid, userId: Uuid, roleId: Uuid },
+  { additionalProperties: false },
+);
+const PageQuery = Type.Object(
+  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
 const Description = Type.String({ maxLength: 500 });
 const Permissions = Type.Array(Permission, { maxItems: 200, uniqueItems: true });
 
@@ -99,87 +105,233 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
   const read = requirePermissions('orgs:read');
   const write = requirePermissions('orgs:write');
 
-  app.get('/v1/orgs', { preHandler: read, schema: { querystring: PageQuery, response: { 200: Type.Object({ items: Type.Array(OrgView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } } }, async (request) => {
-    const limit = request.query.limit ?? 50;
-    const rows = await listOrganizations(db, limit + 1, pageCursor(request.query.cursor));
-    const page = rows.slice(0, limit);
-    return { items: page.map(toOrgView), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null };
-  });
-
-  app.post('/v1/orgs', { preHandler: write, schema: { body: Type.Object({ slug: Slug, name: Name }, { additionalProperties: false }), response: { 201: OrgView, ...errorResponses } } }, async (request, reply) => {
-    const row = await insertOrganization(db, request.body);
-    return reply.code(201).header('location', `/v1/orgs/${row.id}`).send(toOrgView(row));
-  });
-
-  app.get('/v1/orgs/:orgId', { preHandler: read, schema: { params: OrgParams, response: { 200: OrgView, ...errorResponses } } }, async (request) =>
-    toOrgView(await getOrganization(db, request.params.orgId)),
+  app.get(
+    '/v1/orgs',
+    {
+      preHandler: read,
+      schema: {
+        querystring: PageQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(OrgView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const rows = await listOrganizations(db, limit + 1, pageCursor(request.query.cursor));
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map(toOrgView),
+        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
+      };
+    },
   );
 
-  app.patch('/v1/orgs/:orgId', { preHandler: write, schema: { params: OrgParams, body: Type.Object({ slug: Type.Optional(Slug), name: Type.Optional(Name) }, { additionalProperties: false, minProperties: 1 }), response: { 200: OrgView, ...errorResponses } } }, async (request) => {
-    const row = await updateOrganization(db, request.params.orgId, request.body);
-    await authz.invalidateOrg(row.id);
-    return toOrgView(row);
-  });
+  app.post(
+    '/v1/orgs',
+    {
+      preHandler: write,
+      schema: {
+        body: Type.Object({ slug: Slug, name: Name }, { additionalProperties: false }),
+        response: { 201: OrgView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const row = await insertOrganization(db, request.body);
+      return reply.code(201).header('location', `/v1/orgs/${row.id}`).send(toOrgView(row));
+    },
+  );
 
-  app.delete('/v1/orgs/:orgId', { preHandler: write, schema: { params: OrgParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await deleteOrganization(db, request.params.orgId);
-    await authz.invalidateOrg(request.params.orgId);
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/v1/orgs/:orgId',
+    { preHandler: read, schema: { params: OrgParams, response: { 200: OrgView, ...errorResponses } } },
+    async (request) => toOrgView(await getOrganization(db, request.params.orgId)),
+  );
 
-  app.get('/v1/orgs/:orgId/members', { preHandler: read, schema: { params: OrgParams, querystring: PageQuery, response: { 200: Type.Object({ items: Type.Array(UserView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } } }, async (request) => {
-    await getOrganization(db, request.params.orgId);
-    const limit = request.query.limit ?? 50;
-    const rows = await listMembers(db, request.params.orgId, limit + 1, pageCursor(request.query.cursor));
-    const page = rows.slice(0, limit);
-    return { items: page.map((r) => toUserView(r.user)), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.user.id) : null };
-  });
+  app.patch(
+    '/v1/orgs/:orgId',
+    {
+      preHandler: write,
+      schema: {
+        params: OrgParams,
+        body: Type.Object(
+          { slug: Type.Optional(Slug), name: Type.Optional(Name) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: OrgView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const row = await updateOrganization(db, request.params.orgId, request.body);
+      await authz.invalidateOrg(row.id);
+      return toOrgView(row);
+    },
+  );
 
-  app.put('/v1/orgs/:orgId/members/:userId', { preHandler: write, schema: { params: MemberParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await addMember(db, request.params.orgId, request.params.userId);
-    await authz.invalidateMembership(request.params.userId, request.params.orgId);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/v1/orgs/:orgId',
+    { preHandler: write, schema: { params: OrgParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await deleteOrganization(db, request.params.orgId);
+      await authz.invalidateOrg(request.params.orgId);
+      return reply.code(204).send(null);
+    },
+  );
 
-  app.delete('/v1/orgs/:orgId/members/:userId', { preHandler: write, schema: { params: MemberParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await removeMember(db, request.params.orgId, request.params.userId);
-    await authz.invalidateMembership(request.params.userId, request.params.orgId);
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/v1/orgs/:orgId/members',
+    {
+      preHandler: read,
+      schema: {
+        params: OrgParams,
+        querystring: PageQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(UserView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      await getOrganization(db, request.params.orgId);
+      const limit = request.query.limit ?? 50;
+      const rows = await listMembers(db, request.params.orgId, limit + 1, pageCursor(request.query.cursor));
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((r) => toUserView(r.user)),
+        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.user.id) : null,
+      };
+    },
+  );
 
-  app.get('/v1/orgs/:orgId/roles', { preHandler: read, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(RoleView) }), ...errorResponses } } }, async (request) => {
-    await getOrganization(db, request.params.orgId);
-    return { items: (await listRoles(db, request.params.orgId)).map(toRoleView) };
-  });
+  app.put(
+    '/v1/orgs/:orgId/members/:userId',
+    {
+      preHandler: write,
+      schema: { params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      await addMember(db, request.params.orgId, request.params.userId);
+      await authz.invalidateMembership(request.params.userId, request.params.orgId);
+      return reply.code(204).send(null);
+    },
+  );
 
-  app.post('/v1/orgs/:orgId/roles', { preHandler: write, schema: { params: OrgParams, body: Type.Object({ name: RoleName, description: Type.Optional(Description), permissions: Permissions }, { additionalProperties: false }), response: { 201: RoleView, ...errorResponses } } }, async (request, reply) => {
-    const role = await createRole(db, request.params.orgId, request.body);
-    return reply.code(201).header('location', `/v1/orgs/${role.orgId}/roles/${role.id}`).send(toRoleView(role));
-  });
+  app.delete(
+    '/v1/orgs/:orgId/members/:userId',
+    {
+      preHandler: write,
+      schema: { params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      await removeMember(db, request.params.orgId, request.params.userId);
+      await authz.invalidateMembership(request.params.userId, request.params.orgId);
+      return reply.code(204).send(null);
+    },
+  );
 
-  app.patch('/v1/orgs/:orgId/roles/:roleId', { preHandler: write, schema: { params: RoleParams, body: Type.Object({ name: Type.Optional(RoleName), description: Type.Optional(Type.Union([Description, Type.Null()])), permissions: Type.Optional(Permissions) }, { additionalProperties: false, minProperties: 1 }), response: { 200: RoleView, ...errorResponses } } }, async (request) => {
-    const role = await updateRole(db, request.params.orgId, request.params.roleId, request.body);
-    await authz.invalidateOrg(request.params.orgId);
-    return toRoleView(role);
-  });
+  app.get(
+    '/v1/orgs/:orgId/roles',
+    {
+      preHandler: read,
+      schema: {
+        params: OrgParams,
+        response: { 200: Type.Object({ items: Type.Array(RoleView) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      await getOrganization(db, request.params.orgId);
+      return { items: (await listRoles(db, request.params.orgId)).map(toRoleView) };
+    },
+  );
 
-  app.delete('/v1/orgs/:orgId/roles/:roleId', { preHandler: write, schema: { params: RoleParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await deleteRole(db, request.params.orgId, request.params.roleId);
-    await authz.invalidateOrg(request.params.orgId);
-    return reply.code(204).send(null);
-  });
+  app.post(
+    '/v1/orgs/:orgId/roles',
+    {
+      preHandler: write,
+      schema: {
+        params: OrgParams,
+        body: Type.Object(
+          { name: RoleName, description: Type.Optional(Description), permissions: Permissions },
+          { additionalProperties: false },
+        ),
+        response: { 201: RoleView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const role = await createRole(db, request.params.orgId, request.body);
+      return reply
+        .code(201)
+        .header('location', `/v1/orgs/${role.orgId}/roles/${role.id}`)
+        .send(toRoleView(role));
+    },
+  );
 
-  app.put('/v1/orgs/:orgId/members/:userId/roles/:roleId', { preHandler: write, schema: { params: AssignmentParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    const { orgId, userId, roleId } = request.params;
-    await assignRole(db, orgId, userId, roleId);
-    await authz.invalidateMembership(userId, orgId);
-    return reply.code(204).send(null);
-  });
+  app.patch(
+    '/v1/orgs/:orgId/roles/:roleId',
+    {
+      preHandler: write,
+      schema: {
+        params: RoleParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(RoleName),
+            description: Type.Optional(Type.Union([Description, Type.Null()])),
+            permissions: Type.Optional(Permissions),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: RoleView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const role = await updateRole(db, request.params.orgId, request.params.roleId, request.body);
+      await authz.invalidateOrg(request.params.orgId);
+      return toRoleView(role);
+    },
+  );
 
-  app.delete('/v1/orgs/:orgId/members/:userId/roles/:roleId', { preHandler: write, schema: { params: AssignmentParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    const { orgId, userId, roleId } = request.params;
-    await unassignRole(db, orgId, userId, roleId);
-    await authz.invalidateMembership(userId, orgId);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/v1/orgs/:orgId/roles/:roleId',
+    { preHandler: write, schema: { params: RoleParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await deleteRole(db, request.params.orgId, request.params.roleId);
+      await authz.invalidateOrg(request.params.orgId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.put(
+    '/v1/orgs/:orgId/members/:userId/roles/:roleId',
+    {
+      preHandler: write,
+      schema: { params: AssignmentParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { orgId, userId, roleId } = request.params;
+      await assignRole(db, orgId, userId, roleId);
+      await authz.invalidateMembership(userId, orgId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/v1/orgs/:orgId/members/:userId/roles/:roleId',
+    {
+      preHandler: write,
+      schema: { params: AssignmentParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { orgId, userId, roleId } = request.params;
+      await unassignRole(db, orgId, userId, roleId);
+      await authz.invalidateMembership(userId, orgId);
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -32,7 +32,10 @@ export async function hashPassword(password: string): Promise<string> {
 export function assertPasswordPolicy(password: string): void {
   const length = [...password].length;
   if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
-    throw new BadRequestError('invalid_password', `passwords have ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+    throw new BadRequestError(
+      'invalid_password',
+      `passwords have ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`,
+    );
   }
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
     throw new BadRequestError('weak_password', 'this password is too common; choose another');

@@ -22,7 +22,9 @@ export interface NewUser {
 }
 
 /** Fields that may change (which ones a caller may set is decided by the route schema). */
-export type UserChanges = Partial<Pick<UserRow, 'email' | 'name' | 'emailVerified' | 'status' | 'passwordHash' | 'passwordChangedAt'>>;
+export type UserChanges = Partial<
+  Pick<UserRow, 'email' | 'name' | 'emailVerified' | 'status' | 'passwordHash' | 'passwordChangedAt'>
+>;
 
 const emailTaken = () => new ConflictError('email_taken', 'a user with this email already exists');
 
@@ -108,7 +110,13 @@ export async function updateUser(db: UsersDb, id: string, changes: UserChanges):
  */
 export async function deleteUser(db: UsersDb, id: string): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const orgIds = (await tx.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, id)).for('update')).map((r) => r.orgId);
+    const orgIds = (
+      await tx
+        .select({ orgId: memberships.orgId })
+        .from(memberships)
+        .where(eq(memberships.userId, id))
+        .for('update')
+    ).map((r) => r.orgId);
     const deleted = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
     if (deleted.length === 0) throw new NotFoundError('user_not_found', 'no user with this id');
     return orgIds;
@@ -126,7 +134,8 @@ export async function deleteUser(db: UsersDb, id: string): Promise<string[]> {
 export function listUsersQuery(db: UsersDb, query: UserListQuery) {
   const conditions: SQL[] = [];
   if (query.after) conditions.push(gt(users.id, query.after));
-  if (query.emailPrefix) conditions.push(like(sql`lower(${users.email})`, `${escapeLike(query.emailPrefix.toLowerCase())}%`));
+  if (query.emailPrefix)
+    conditions.push(like(sql`lower(${users.email})`, `${escapeLike(query.emailPrefix.toLowerCase())}%`));
   if (query.status) conditions.push(eq(users.status, query.status));
   if (query.orgId) {
     conditions.push(

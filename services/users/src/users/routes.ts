@@ -19,7 +19,14 @@ import {
   UserWithMemberships,
   Uuid,
 } from '../schemas.ts';
-import { deleteUser, findUserById, insertUser, listUsers, updateUser, type UserChanges } from './repository.ts';
+import {
+  deleteUser,
+  findUserById,
+  insertUser,
+  listUsers,
+  updateUser,
+  type UserChanges,
+} from './repository.ts';
 import { toUserView } from './view.ts';
 
 /** What the user routes need. */
@@ -111,13 +118,23 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
 
   app.get(
     '/v1/users',
-    { preHandler: requirePermissions('users:read'), schema: { querystring: ListQuery, response: { 200: UserPage, ...errorResponses } } },
+    {
+      preHandler: requirePermissions('users:read'),
+      schema: { querystring: ListQuery, response: { 200: UserPage, ...errorResponses } },
+    },
     async (request) => {
       const q = request.query;
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-      if (q.cursor !== undefined && !after) throw new BadRequestError('invalid_cursor', 'the cursor is not one this server issued');
+      if (q.cursor !== undefined && !after)
+        throw new BadRequestError('invalid_cursor', 'the cursor is not one this server issued');
       const limit = q.limit ?? 50;
-      const rows = await listUsers(db, { limit: limit + 1, after, emailPrefix: q.email_prefix, status: q.status, orgId: q.org });
+      const rows = await listUsers(db, {
+        limit: limit + 1,
+        after,
+        emailPrefix: q.email_prefix,
+        status: q.status,
+        orgId: q.org,
+      });
       const page = rows.slice(0, limit);
       return {
         items: page.map(toUserView),
@@ -128,24 +145,38 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
 
   app.post(
     '/v1/users',
-    { preHandler: requirePermissions('users:write'), schema: { body: CreateUser, response: { 201: UserView, ...errorResponses } } },
+    {
+      preHandler: requirePermissions('users:write'),
+      schema: { body: CreateUser, response: { 201: UserView, ...errorResponses } },
+    },
     async (request, reply) => {
       const body = request.body;
       const passwordHash = body.password === undefined ? null : await hashPassword(body.password);
-      const row = await insertUser(db, { email: body.email, name: body.name, passwordHash, emailVerified: body.emailVerified });
+      const row = await insertUser(db, {
+        email: body.email,
+        name: body.name,
+        passwordHash,
+        emailVerified: body.emailVerified,
+      });
       return reply.code(201).header('location', `/v1/users/${row.id}`).send(toUserView(row));
     },
   );
 
   app.get(
     '/v1/users/me',
-    { preHandler: authenticate, schema: { querystring: Include, response: { 200: UserWithMemberships, ...errorResponses } } },
+    {
+      preHandler: authenticate,
+      schema: { querystring: Include, response: { 200: UserWithMemberships, ...errorResponses } },
+    },
     async (request) => withMemberships(selfId(request.auth?.sub), request.query.include === 'memberships'),
   );
 
   app.patch(
     '/v1/users/me',
-    { preHandler: authenticate, schema: { body: SelfUpdate, response: { 200: UserView, ...errorResponses } } },
+    {
+      preHandler: authenticate,
+      schema: { body: SelfUpdate, response: { 200: UserView, ...errorResponses } },
+    },
     async (request) => {
       const id = selfId(request.auth?.sub);
       const body = request.body;
@@ -154,8 +185,14 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       if (body.password !== undefined) {
         const current = await findUserById(db, id);
         if (!current) throw new NotFoundError('user_not_found', 'no user with this id');
-        if (current.passwordHash && !(await verifyPassword(current.passwordHash, body.currentPassword ?? ''))) {
-          throw new ForbiddenError('current_password_mismatch', 'the current password is required and must be correct');
+        if (
+          current.passwordHash &&
+          !(await verifyPassword(current.passwordHash, body.currentPassword ?? ''))
+        ) {
+          throw new ForbiddenError(
+            'current_password_mismatch',
+            'the current password is required and must be correct',
+          );
         }
       }
       await applyPasswordChange(changes, body.password);
@@ -167,7 +204,14 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
 
   app.get(
     '/v1/users/:id',
-    { preHandler: authenticate, schema: { params: IdParams, querystring: Include, response: { 200: UserWithMemberships, ...errorResponses } } },
+    {
+      preHandler: authenticate,
+      schema: {
+        params: IdParams,
+        querystring: Include,
+        response: { 200: UserWithMemberships, ...errorResponses },
+      },
+    },
     async (request) => {
       const claims = request.auth!;
       // Object-level authorization (OWASP API1): your own record, or users:read for anyone's.
@@ -180,7 +224,10 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
 
   app.patch(
     '/v1/users/:id',
-    { preHandler: requirePermissions('users:write'), schema: { params: IdParams, body: AdminUpdate, response: { 200: UserView, ...errorResponses } } },
+    {
+      preHandler: requirePermissions('users:write'),
+      schema: { params: IdParams, body: AdminUpdate, response: { 200: UserView, ...errorResponses } },
+    },
     async (request) => {
       const body = request.body;
       const changes: UserChanges = {};
@@ -200,7 +247,10 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
   ] as const) {
     app.post(
       `/v1/users/:id/${action}`,
-      { preHandler: requirePermissions('users:write'), schema: { params: IdParams, response: { 200: UserView, ...errorResponses } } },
+      {
+        preHandler: requirePermissions('users:write'),
+        schema: { params: IdParams, response: { 200: UserView, ...errorResponses } },
+      },
       async (request) => {
         const row = await updateUser(db, request.params.id, { status });
         await authz.invalidateUser(row.id);
@@ -211,7 +261,10 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
 
   app.delete(
     '/v1/users/:id',
-    { preHandler: requirePermissions('users:write'), schema: { params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      preHandler: requirePermissions('users:write'),
+      schema: { params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
     async (request, reply) => {
       const orgIds = await deleteUser(db, request.params.id);
       await authz.invalidateUser(request.params.id, orgIds);

@@ -10,13 +10,19 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const create = (body: object, auth = admin) => request(h.url).post('/v1/users').set('authorization', auth).send(body);
+const create = (body: object, auth = admin) =>
+  request(h.url).post('/v1/users').set('authorization', auth).send(body);
 
 describe('users API', () => {
   it('creates a user, never returns the password hash, and reads it back', async () => {
     const res = await create({ email: 'Alice@Example.com', password: 'a-long-passphrase', name: 'Alice' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ email: 'Alice@Example.com', name: 'Alice', status: 'active', emailVerified: false });
+    expect(res.body).toMatchObject({
+      email: 'Alice@Example.com',
+      name: 'Alice',
+      status: 'active',
+      emailVerified: false,
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/argon2|password/i);
     expect(res.headers.location).toBe(`/v1/users/${res.body.id}`);
     const read = await request(h.url).get(`/v1/users/${res.body.id}`).set('authorization', admin);
@@ -46,7 +52,10 @@ describe('users API', () => {
       ['malformed json', '{"email":'],
     ];
     for (const [label, body] of cases) {
-      const req = request(h.url).post('/v1/users').set('authorization', admin).set('content-type', 'application/json');
+      const req = request(h.url)
+        .post('/v1/users')
+        .set('authorization', admin)
+        .set('content-type', 'application/json');
       const res = await req.send(typeof body === 'string' ? body : JSON.stringify(body));
       expect(res.status, label).toBe(400);
       expect(res.headers['content-type'], label).toContain('application/problem+json');
@@ -56,17 +65,24 @@ describe('users API', () => {
 
   it('treats SQL metacharacters in filters and paths as data, never as SQL', async () => {
     for (const prefix of ["' OR 1=1 --", '%', '_', '\\', "'; drop table users.users; --"]) {
-      const res = await request(h.url).get('/v1/users').query({ email_prefix: prefix }).set('authorization', admin);
+      const res = await request(h.url)
+        .get('/v1/users')
+        .query({ email_prefix: prefix })
+        .set('authorization', admin);
       expect(res.status, prefix).toBe(200);
       expect(res.body.items, prefix).toEqual([]);
     }
-    const path = await request(h.url).get(`/v1/users/${encodeURIComponent("1' OR '1'='1")}`).set('authorization', admin);
+    const path = await request(h.url)
+      .get(`/v1/users/${encodeURIComponent("1' OR '1'='1")}`)
+      .set('authorization', admin);
     expect(path.status).toBe(400);
     expect(await h.count('users')).toBeGreaterThan(0);
   });
 
   it('answers 404 for a missing user', async () => {
-    const res = await request(h.url).get('/v1/users/0193a000-0000-7000-8000-000000000000').set('authorization', admin);
+    const res = await request(h.url)
+      .get('/v1/users/0193a000-0000-7000-8000-000000000000')
+      .set('authorization', admin);
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('user_not_found');
   });
@@ -87,17 +103,30 @@ describe('users API', () => {
       cursor = res.body.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(ids);
-    const disabled = await request(h.url).get('/v1/users').query({ email_prefix: 'page', status: 'disabled' }).set('authorization', admin);
+    const disabled = await request(h.url)
+      .get('/v1/users')
+      .query({ email_prefix: 'page', status: 'disabled' })
+      .set('authorization', admin);
     expect(disabled.body.items.map((u: { id: string }) => u.id)).toEqual([ids[1]]);
-    expect((await request(h.url).get('/v1/users').query({ limit: 201 }).set('authorization', admin)).status).toBe(400);
-    expect((await request(h.url).get('/v1/users').query({ cursor: 'zzzz' }).set('authorization', admin)).status).toBe(400);
+    expect(
+      (await request(h.url).get('/v1/users').query({ limit: 201 }).set('authorization', admin)).status,
+    ).toBe(400);
+    expect(
+      (await request(h.url).get('/v1/users').query({ cursor: 'zzzz' }).set('authorization', admin)).status,
+    ).toBe(400);
   });
 
   it('filters users by organization', async () => {
-    const org = await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'filter-org', name: 'F' });
+    const org = await request(h.url)
+      .post('/v1/orgs')
+      .set('authorization', admin)
+      .send({ slug: 'filter-org', name: 'F' });
     const member = await create({ email: 'member@filter.example' });
     await create({ email: 'outsider@filter.example' });
-    await request(h.url).put(`/v1/orgs/${org.body.id}/members/${member.body.id}`).set('authorization', admin).expect(204);
+    await request(h.url)
+      .put(`/v1/orgs/${org.body.id}/members/${member.body.id}`)
+      .set('authorization', admin)
+      .expect(204);
     const res = await request(h.url).get('/v1/users').query({ org: org.body.id }).set('authorization', admin);
     expect(res.body.items.map((u: { email: string }) => u.email)).toEqual(['member@filter.example']);
   });
@@ -115,55 +144,126 @@ describe('users API', () => {
     const me = (await create({ email: 'self@example.com', password: 'my-old-passphrase' })).body;
     const other = (await create({ email: 'other@example.com' })).body;
     const token = await h.bearer({ sub: me.id });
-    expect((await request(h.url).get('/v1/users/me').set('authorization', token)).body.email).toBe('self@example.com');
+    expect((await request(h.url).get('/v1/users/me').set('authorization', token)).body.email).toBe(
+      'self@example.com',
+    );
     expect((await request(h.url).get(`/v1/users/${me.id}`).set('authorization', token)).status).toBe(200);
     expect((await request(h.url).get(`/v1/users/${other.id}`).set('authorization', token)).status).toBe(403);
-    const renamed = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ name: 'Me' });
+    const renamed = await request(h.url)
+      .patch('/v1/users/me')
+      .set('authorization', token)
+      .send({ name: 'Me' });
     expect(renamed.body.name).toBe('Me');
-    for (const body of [{ status: 'disabled' }, { emailVerified: true }, { id: other.id }, { roles: ['admin'] }, { email: 'x@example.com' }]) {
-      expect((await request(h.url).patch('/v1/users/me').set('authorization', token).send(body)).status).toBe(400);
+    for (const body of [
+      { status: 'disabled' },
+      { emailVerified: true },
+      { id: other.id },
+      { roles: ['admin'] },
+      { email: 'x@example.com' },
+    ]) {
+      expect((await request(h.url).patch('/v1/users/me').set('authorization', token).send(body)).status).toBe(
+        400,
+      );
     }
-    const wrong = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ password: 'a-new-passphrase', currentPassword: 'wrong-one!' });
+    const wrong = await request(h.url)
+      .patch('/v1/users/me')
+      .set('authorization', token)
+      .send({ password: 'a-new-passphrase', currentPassword: 'wrong-one!' });
     expect(wrong.status).toBe(403);
-    const ok = await request(h.url).patch('/v1/users/me').set('authorization', token).send({ password: 'a-new-passphrase', currentPassword: 'my-old-passphrase' });
+    const ok = await request(h.url)
+      .patch('/v1/users/me')
+      .set('authorization', token)
+      .send({ password: 'a-new-passphrase', currentPassword: 'my-old-passphrase' });
     expect(ok.status).toBe(200);
   });
 
   it('disables, enables and deletes a user', async () => {
     const user = (await create({ email: 'lifecycle@example.com' })).body;
-    expect((await request(h.url).post(`/v1/users/${user.id}/disable`).set('authorization', admin)).body.status).toBe('disabled');
-    expect((await request(h.url).post(`/v1/users/${user.id}/enable`).set('authorization', admin)).body.status).toBe('active');
-    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(204);
+    expect(
+      (await request(h.url).post(`/v1/users/${user.id}/disable`).set('authorization', admin)).body.status,
+    ).toBe('disabled');
+    expect(
+      (await request(h.url).post(`/v1/users/${user.id}/enable`).set('authorization', admin)).body.status,
+    ).toBe('active');
+    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(
+      204,
+    );
     expect((await request(h.url).get(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(404);
-    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(404);
+    expect((await request(h.url).delete(`/v1/users/${user.id}`).set('authorization', admin)).status).toBe(
+      404,
+    );
   });
 
   it('returns every organization, role and effective permission with include=memberships', async () => {
     const user = (await create({ email: 'graph@example.com' })).body;
-    const org = (await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'graph-org', name: 'Graph' })).body;
-    const role = (await request(h.url).post(`/v1/orgs/${org.id}/roles`).set('authorization', admin).send({ name: 'editor', permissions: ['docs:write', 'docs:read'] })).body;
+    const org = (
+      await request(h.url)
+        .post('/v1/orgs')
+        .set('authorization', admin)
+        .send({ slug: 'graph-org', name: 'Graph' })
+    ).body;
+    const role = (
+      await request(h.url)
+        .post(`/v1/orgs/${org.id}/roles`)
+        .set('authorization', admin)
+        .send({ name: 'editor', permissions: ['docs:write', 'docs:read'] })
+    ).body;
     await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
-    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`).set('authorization', admin).expect(204);
-    const res = await request(h.url).get(`/v1/users/${user.id}?include=memberships`).set('authorization', admin);
+    await request(h.url)
+      .put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`)
+      .set('authorization', admin)
+      .expect(204);
+    const res = await request(h.url)
+      .get(`/v1/users/${user.id}?include=memberships`)
+      .set('authorization', admin);
     expect(res.body.memberships).toEqual([
-      { organization: { id: org.id, slug: 'graph-org', name: 'Graph' }, roles: [{ id: role.id, name: 'editor' }], permissions: ['docs:read', 'docs:write'] },
+      {
+        organization: { id: org.id, slug: 'graph-org', name: 'Graph' },
+        roles: [{ id: role.id, name: 'editor' }],
+        permissions: ['docs:read', 'docs:write'],
+      },
     ]);
   });
 
   it('serves the full view from the cache yet shows role and profile changes right after they are made', async () => {
     const user = (await create({ email: 'cached@example.com' })).body;
-    const org = (await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'cached-org', name: 'C' })).body;
-    const role = (await request(h.url).post(`/v1/orgs/${org.id}/roles`).set('authorization', admin).send({ name: 'r', permissions: ['a:read'] })).body;
+    const org = (
+      await request(h.url)
+        .post('/v1/orgs')
+        .set('authorization', admin)
+        .send({ slug: 'cached-org', name: 'C' })
+    ).body;
+    const role = (
+      await request(h.url)
+        .post(`/v1/orgs/${org.id}/roles`)
+        .set('authorization', admin)
+        .send({ name: 'r', permissions: ['a:read'] })
+    ).body;
     await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
-    await request(h.url).put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`).set('authorization', admin).expect(204);
-    const view = () => request(h.url).get(`/v1/users/${user.id}?include=memberships`).set('authorization', admin);
+    await request(h.url)
+      .put(`/v1/orgs/${org.id}/members/${user.id}/roles/${role.id}`)
+      .set('authorization', admin)
+      .expect(204);
+    const view = () =>
+      request(h.url).get(`/v1/users/${user.id}?include=memberships`).set('authorization', admin);
     expect((await view()).body.memberships[0].permissions).toEqual(['a:read']);
     expect((await view()).body.memberships[0].permissions).toEqual(['a:read']);
-    await request(h.url).patch(`/v1/orgs/${org.id}/roles/${role.id}`).set('authorization', admin).send({ permissions: ['a:read', 'a:write'] }).expect(200);
+    await request(h.url)
+      .patch(`/v1/orgs/${org.id}/roles/${role.id}`)
+      .set('authorization', admin)
+      .send({ permissions: ['a:read', 'a:write'] })
+      .expect(200);
     expect((await view()).body.memberships[0].permissions).toEqual(['a:read', 'a:write']);
-    await request(h.url).patch(`/v1/users/${user.id}`).set('authorization', admin).send({ name: 'Renamed' }).expect(200);
+    await request(h.url)
+      .patch(`/v1/users/${user.id}`)
+      .set('authorization', admin)
+      .send({ name: 'Renamed' })
+      .expect(200);
     expect((await view()).body.name).toBe('Renamed');
-    await request(h.url).delete(`/v1/orgs/${org.id}/members/${user.id}`).set('authorization', admin).expect(204);
+    await request(h.url)
+      .delete(`/v1/orgs/${org.id}/members/${user.id}`)
+      .set('authorization', admin)
+      .expect(204);
     expect((await view()).body.memberships).toEqual([]);
   });
 });

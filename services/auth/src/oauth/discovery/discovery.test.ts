@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { UsersGateway } from '../../contracts.ts';
-import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../../testing.ts';
+import {
+  createTestAuthDatabase,
+  startAuthServer,
+  type StartedAuthServer,
+  type TestAuthDatabase,
+} from '../../testing.ts';
 
 /** The flows need a user service; discovery never calls it. */
 const noUsers: UsersGateway = {
@@ -50,20 +55,52 @@ describe('/.well-known/openid-configuration', () => {
       response_modes_supported: ['query'],
       code_challenge_methods_supported: ['S256'],
       prompt_values_supported: ['none', 'login', 'consent'],
-      scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'users:read', 'users:write', 'orgs:read', 'orgs:write'],
+      scopes_supported: [
+        'openid',
+        'profile',
+        'email',
+        'offline_access',
+        'users:read',
+        'users:write',
+        'orgs:read',
+        'orgs:write',
+      ],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
       token_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['ES256', 'EdDSA', 'RS256']),
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
       introspection_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['ES256']),
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
       revocation_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['ES256']),
       authorization_response_iss_parameter_supported: true,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
-      claims_supported: expect.arrayContaining(['sub', 'email', 'email_verified', 'name', 'org_id', 'nonce', 'at_hash', 'auth_time']),
+      claims_supported: expect.arrayContaining([
+        'sub',
+        'email',
+        'email_verified',
+        'name',
+        'org_id',
+        'nonce',
+        'at_hash',
+        'auth_time',
+      ]),
     });
     expect(res.body.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
     expect(res.body.grant_types_supported).not.toContain('implicit');
@@ -94,13 +131,22 @@ describe('/jwks.json', () => {
     expect(res.headers.etag).toMatch(/^"[\w-]+"$/);
     const body = JSON.parse(res.text) as { keys: Array<Record<string, unknown>> };
     expect(body.keys).toHaveLength(1);
-    expect(body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) });
-    for (const key of body.keys) for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(member);
+    expect(body.keys[0]).toMatchObject({
+      kty: 'EC',
+      crv: 'P-256',
+      alg: 'ES256',
+      use: 'sig',
+      kid: expect.any(String),
+    });
+    for (const key of body.keys)
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(member);
   });
 
   it('answers a matching If-None-Match with 304', async () => {
     const first = await request(full.url).get('/jwks.json');
-    const again = await request(full.url).get('/jwks.json').set('if-none-match', first.headers.etag as string);
+    const again = await request(full.url)
+      .get('/jwks.json')
+      .set('if-none-match', first.headers.etag as string);
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
   });

@@ -19,7 +19,13 @@ export interface DiscoveryRouteDeps {
   jwks: () => Promise<JSONWebKeySet>;
 }
 
-function sendCacheable(request: FastifyRequest, reply: FastifyReply, body: string, type: string, cacheControl: string) {
+function sendCacheable(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: string,
+  type: string,
+  cacheControl: string,
+) {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   void reply.header('cache-control', cacheControl).header('etag', etag);
   if (request.headers['if-none-match'] === etag) return reply.code(304).send();

@@ -3,14 +3,27 @@ import request from 'supertest';
 import { decodeJwt } from 'jose';
 import type { RefreshTokenInfo, RefreshTokenStore } from '../../contracts.ts';
 import { revokedAccessTokens } from '../../tokens/table.ts';
-import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../../testing.ts';
+import {
+  createTestAuthDatabase,
+  startAuthServer,
+  type StartedAuthServer,
+  type TestAuthDatabase,
+} from '../../testing.ts';
 
 let database: TestAuthDatabase;
 let server: StartedAuthServer;
 const secrets: Record<string, string> = {};
 
 /** A refresh-token store standing in for the grants feature: one known token owned by `reports`. */
-const refreshInfo: RefreshTokenInfo = { active: true, clientId: 'reports', sub: 'user-1', scope: 'openid offline_access', exp: 4_000_000_000, iat: 1_700_000_000, orgId: 'org-1' };
+const refreshInfo: RefreshTokenInfo = {
+  active: true,
+  clientId: 'reports',
+  sub: 'user-1',
+  scope: 'openid offline_access',
+  exp: 4_000_000_000,
+  iat: 1_700_000_000,
+  orgId: 'org-1',
+};
 const refreshStore: RefreshTokenStore = {
   inspect: (token) => Promise.resolve(token === 'refresh-token-of-reports' ? refreshInfo : undefined),
   revokeFamily: () => Promise.resolve(false),
@@ -20,11 +33,27 @@ const basic = (id: string) => `Basic ${Buffer.from(`${id}:${secrets[id]}`).toStr
 
 beforeAll(async () => {
   database = await createTestAuthDatabase();
-  server = await startAuthServer({ db: database.db, conn: database.conn, features: [() => ({ refreshTokenStore: refreshStore })] });
+  server = await startAuthServer({
+    db: database.db,
+    conn: database.conn,
+    features: [() => ({ refreshTokenStore: refreshStore })],
+  });
   for (const clientId of ['reports', 'api']) {
-    secrets[clientId] = (await server.auth.clients.create({ clientId, name: clientId, type: 'confidential', scopes: ['users:read'] })).secret as string;
+    secrets[clientId] = (
+      await server.auth.clients.create({
+        clientId,
+        name: clientId,
+        type: 'confidential',
+        scopes: ['users:read'],
+      })
+    ).secret as string;
   }
-  await server.auth.clients.create({ clientId: 'spa', name: 'SPA', type: 'public', redirectUris: ['http://127.0.0.1:5173/callback'] });
+  await server.auth.clients.create({
+    clientId: 'spa',
+    name: 'SPA',
+    type: 'public',
+    redirectUris: ['http://127.0.0.1:5173/callback'],
+  });
 });
 
 afterAll(async () => {
@@ -33,7 +62,11 @@ afterAll(async () => {
 });
 
 async function accessToken(clientId = 'reports'): Promise<string> {
-  const res = await request(server.url).post('/oauth2/token').type('form').set('authorization', basic(clientId)).send({ grant_type: 'client_credentials' });
+  const res = await request(server.url)
+    .post('/oauth2/token')
+    .type('form')
+    .set('authorization', basic(clientId))
+    .send({ grant_type: 'client_credentials' });
   return res.body.access_token as string;
 }
 
@@ -91,21 +124,37 @@ describe('POST /oauth2/introspect', () => {
   });
 
   it('answers only {"active":false} for an expired token', async () => {
-    const { token } = await server.auth.core.signer.signAccessToken({ sub: 'client:reports', clientId: 'reports', aud: 'tessera-api', scope: '', ttlSeconds: -10 });
+    const { token } = await server.auth.core.signer.signAccessToken({
+      sub: 'client:reports',
+      clientId: 'reports',
+      aud: 'tessera-api',
+      scope: '',
+      ttlSeconds: -10,
+    });
     expect((await introspect('api', { token })).body).toEqual({ active: false });
   });
 
   it('answers only {"active":false} for a revoked access token, denylisted in the database without Redis', async () => {
     const token = await accessToken();
-    const revoked = await request(server.url).post('/oauth2/revoke').type('form').set('authorization', basic('reports')).send({ token });
+    const revoked = await request(server.url)
+      .post('/oauth2/revoke')
+      .type('form')
+      .set('authorization', basic('reports'))
+      .send({ token });
     expect(revoked.status).toBe(200);
     expect((await introspect('api', { token })).body).toEqual({ active: false });
     const rows = await database.db.select().from(revokedAccessTokens);
-    expect(rows).toContainEqual({ id: decodeJwt(token).jti, expiresAt: new Date(decodeJwt(token).exp! * 1000) });
+    expect(rows).toContainEqual({
+      id: decodeJwt(token).jti,
+      expiresAt: new Date(decodeJwt(token).exp! * 1000),
+    });
   });
 
   it('describes an active refresh token to the client that owns it', async () => {
-    const res = await introspect('reports', { token: 'refresh-token-of-reports', token_type_hint: 'refresh_token' });
+    const res = await introspect('reports', {
+      token: 'refresh-token-of-reports',
+      token_type_hint: 'refresh_token',
+    });
     expect(res.body).toEqual({
       active: true,
       token_type: 'refresh_token',

@@ -34,7 +34,8 @@ export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionR
   app.post(INTROSPECTION_PATH, { helmet: false }, async (request) => {
     const { params } = readOAuthForm(request.body);
     const { client, method } = await deps.authenticator.authenticateWithMethod(request, params);
-    if (method === 'none') throw OAuthError.invalidClient('introspection requires client authentication', { basic: false });
+    if (method === 'none')
+      throw OAuthError.invalidClient('introspection requires client authentication', { basic: false });
     const token = params.token;
     if (token === undefined) throw new OAuthError('invalid_request', 'token is missing');
 

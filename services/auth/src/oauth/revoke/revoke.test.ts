@@ -4,7 +4,12 @@ import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { testKeyPrefix, TEST_REDIS_URL } from '@tessera/db/testing';
 import type { RefreshTokenStore } from '../../contracts.ts';
-import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../../testing.ts';
+import {
+  createTestAuthDatabase,
+  startAuthServer,
+  type StartedAuthServer,
+  type TestAuthDatabase,
+} from '../../testing.ts';
 
 let database: TestAuthDatabase;
 let server: StartedAuthServer;
@@ -28,9 +33,22 @@ beforeAll(async () => {
   database = await createTestAuthDatabase();
   redis = new Redis(TEST_REDIS_URL);
   prefix = testKeyPrefix('auth-revoke');
-  server = await startAuthServer({ db: database.db, conn: database.conn, redis, redisKeyPrefix: prefix, features: [() => ({ refreshTokenStore: refreshStore })] });
+  server = await startAuthServer({
+    db: database.db,
+    conn: database.conn,
+    redis,
+    redisKeyPrefix: prefix,
+    features: [() => ({ refreshTokenStore: refreshStore })],
+  });
   for (const clientId of ['reports', 'other']) {
-    secrets[clientId] = (await server.auth.clients.create({ clientId, name: clientId, type: 'confidential', scopes: ['users:read'] })).secret as string;
+    secrets[clientId] = (
+      await server.auth.clients.create({
+        clientId,
+        name: clientId,
+        type: 'confidential',
+        scopes: ['users:read'],
+      })
+    ).secret as string;
   }
 });
 
@@ -43,14 +61,22 @@ afterAll(async () => {
 });
 
 async function accessToken(clientId: string): Promise<string> {
-  const res = await request(server.url).post('/oauth2/token').type('form').set('authorization', basic(clientId)).send({ grant_type: 'client_credentials' });
+  const res = await request(server.url)
+    .post('/oauth2/token')
+    .type('form')
+    .set('authorization', basic(clientId))
+    .send({ grant_type: 'client_credentials' });
   return res.body.access_token as string;
 }
 
 const revoke = (clientId: string, form: Record<string, string>) =>
   request(server.url).post('/oauth2/revoke').type('form').set('authorization', basic(clientId)).send(form);
 const introspect = (token: string) =>
-  request(server.url).post('/oauth2/introspect').type('form').set('authorization', basic('other')).send({ token });
+  request(server.url)
+    .post('/oauth2/introspect')
+    .type('form')
+    .set('authorization', basic('other'))
+    .send({ token });
 
 describe('POST /oauth2/revoke', () => {
   it('puts a revoked access token’s jti on the Redis denylist until it expires, and introspection reports it inactive', async () => {
@@ -95,7 +121,10 @@ describe('POST /oauth2/revoke', () => {
   });
 
   it('requires client authentication', async () => {
-    const res = await request(server.url).post('/oauth2/revoke').type('form').send({ token: await accessToken('reports') });
+    const res = await request(server.url)
+      .post('/oauth2/revoke')
+      .type('form')
+      .send({ token: await accessToken('reports') });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_client');
   });

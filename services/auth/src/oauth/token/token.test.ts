@@ -4,7 +4,12 @@ import { Redis } from 'ioredis';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { testKeyPrefix, TEST_REDIS_URL } from '@tessera/db/testing';
-import { createTestAuthDatabase, startAuthServer, type StartedAuthServer, type TestAuthDatabase } from '../../testing.ts';
+import {
+  createTestAuthDatabase,
+  startAuthServer,
+  type StartedAuthServer,
+  type TestAuthDatabase,
+} from '../../testing.ts';
 
 let database: TestAuthDatabase;
 let server: StartedAuthServer;
@@ -18,7 +23,13 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 beforeAll(async () => {
   database = await createTestAuthDatabase();
   redis = new Redis(TEST_REDIS_URL);
-  server = await startAuthServer({ db: database.db, conn: database.conn, features: [], redis, redisKeyPrefix: testKeyPrefix('auth-token') });
+  server = await startAuthServer({
+    db: database.db,
+    conn: database.conn,
+    features: [],
+    redis,
+    redisKeyPrefix: testKeyPrefix('auth-token'),
+  });
   const clients = server.auth.clients;
   serviceSecret = (
     await clients.create({
@@ -30,7 +41,13 @@ beforeAll(async () => {
     })
   ).secret as string;
   postSecret = (
-    await clients.create({ clientId: 'poster', name: 'Poster', type: 'confidential', tokenEndpointAuthMethod: 'client_secret_post', scopes: ['users:read'] })
+    await clients.create({
+      clientId: 'poster',
+      name: 'Poster',
+      type: 'confidential',
+      tokenEndpointAuthMethod: 'client_secret_post',
+      scopes: ['users:read'],
+    })
   ).secret as string;
   const pair = await generateKeyPair('ES256');
   jwtKey = pair.privateKey;
@@ -42,7 +59,13 @@ beforeAll(async () => {
     scopes: ['users:read'],
     jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] },
   });
-  await clients.create({ clientId: 'spa', name: 'SPA', type: 'public', redirectUris: ['http://127.0.0.1:5173/callback'], scopes: ['openid'] });
+  await clients.create({
+    clientId: 'spa',
+    name: 'SPA',
+    type: 'public',
+    redirectUris: ['http://127.0.0.1:5173/callback'],
+    scopes: ['openid'],
+  });
 });
 
 afterAll(async () => {
@@ -66,11 +89,18 @@ function assertion(overrides: Record<string, unknown> = {}, audience = `${server
 
 describe('client_credentials', () => {
   it('issues an RFC 9068 access token to a client authenticating with client_secret_basic', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', scope: 'users:read reports' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', scope: 'users:read reports' });
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers.pragma).toBe('no-cache');
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'users:read reports' });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 600,
+      scope: 'users:read reports',
+    });
     const header = decodeProtectedHeader(res.body.access_token);
     expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
     const claims = decodeJwt(res.body.access_token);
@@ -88,27 +118,37 @@ describe('client_credentials', () => {
   });
 
   it('grants every non-OpenID scope of the client when no scope is requested', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(200);
     expect(res.body.scope).toBe('users:read orgs:read reports');
     expect(decodeJwt(res.body.access_token).permissions).toEqual(['users:read', 'orgs:read']);
   });
 
   it('gives a client token a subject that cannot collide with a user id', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials' });
     const sub = decodeJwt(res.body.access_token).sub!;
     expect(sub).toBe('client:reports');
     expect(sub).not.toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
   it('authenticates a client_secret_post client from the form body', async () => {
-    const res = await token().send({ grant_type: 'client_credentials', client_id: 'poster', client_secret: postSecret });
+    const res = await token().send({
+      grant_type: 'client_credentials',
+      client_id: 'poster',
+      client_secret: postSecret,
+    });
     expect(res.status).toBe(200);
     expect(decodeJwt(res.body.access_token).client_id).toBe('poster');
   });
 
   it('refuses a client_secret_post client that authenticates with Basic instead', async () => {
-    const res = await token().set('authorization', basic('poster', postSecret)).send({ grant_type: 'client_credentials' });
+    const res = await token()
+      .set('authorization', basic('poster', postSecret))
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
   });
@@ -134,7 +174,11 @@ describe('client_credentials', () => {
 
   it('rejects a replayed client assertion with invalid_client', async () => {
     const used = await assertion();
-    const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: used };
+    const form = {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: used,
+    };
     expect((await token().send(form)).status).toBe(200);
     const replay = await token().send(form);
     expect(replay.status).toBe(401);
@@ -161,12 +205,18 @@ describe('client_credentials', () => {
       .setAudience(`${server.url}/oauth2/token`)
       .setExpirationTime('2m')
       .sign(stranger.privateKey);
-    const res = await token().send({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: forged });
+    const res = await token().send({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: forged,
+    });
     expect(res.status).toBe(401);
   });
 
   it('answers a wrong Basic secret with 401 invalid_client and a Basic challenge', async () => {
-    const res = await token().set('authorization', basic('reports', 'wrong-secret')).send({ grant_type: 'client_credentials' });
+    const res = await token()
+      .set('authorization', basic('reports', 'wrong-secret'))
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/^Basic realm="tessera"/);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -175,7 +225,9 @@ describe('client_credentials', () => {
   });
 
   it('answers an unknown client like a wrong secret', async () => {
-    const res = await token().set('authorization', basic('nobody', serviceSecret)).send({ grant_type: 'client_credentials' });
+    const res = await token()
+      .set('authorization', basic('nobody', serviceSecret))
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
   });
@@ -201,13 +253,17 @@ describe('client_credentials', () => {
   });
 
   it('refuses a scope the client is not allowed', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', scope: 'users:write' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', scope: 'users:write' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_scope');
   });
 
   it('refuses user scopes such as openid in a client_credentials request', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', scope: 'openid' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', scope: 'openid' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_scope');
   });
@@ -231,7 +287,9 @@ describe('audience selection (RFC 8707)', () => {
   });
 
   it('sets aud from the audience parameter', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', audience: 'billing' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', audience: 'billing' });
     expect(res.status).toBe(200);
     expect(decodeJwt(res.body.access_token).aud).toBe('billing');
   });
@@ -245,7 +303,9 @@ describe('audience selection (RFC 8707)', () => {
   });
 
   it('answers a resource that is not an absolute URI with invalid_target', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', resource: 'billing' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', resource: 'billing' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_target');
   });
@@ -253,13 +313,20 @@ describe('audience selection (RFC 8707)', () => {
 
 describe('request checks', () => {
   it('answers an unknown grant type with unsupported_grant_type', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'password', username: 'a', password: 'b' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'password', username: 'a', password: 'b' });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'unsupported_grant_type', error_description: 'this grant type is not supported' });
+    expect(res.body).toEqual({
+      error: 'unsupported_grant_type',
+      error_description: 'this grant type is not supported',
+    });
   });
 
   it('answers a missing grant_type with invalid_request', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ scope: 'users:read' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ scope: 'users:read' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });
@@ -286,9 +353,20 @@ describe('request checks', () => {
 
 describe('verification by resource servers', () => {
   it('issues tokens that @tessera/auth-middleware verifies against this server’s /jwks.json', async () => {
-    const res = await token().set('authorization', basic('reports', serviceSecret)).send({ grant_type: 'client_credentials', scope: 'users:read' });
-    const verifier = createTokenVerifier({ jwksUrl: `${server.url}/jwks.json`, issuer: server.url, audience: 'tessera-api' });
+    const res = await token()
+      .set('authorization', basic('reports', serviceSecret))
+      .send({ grant_type: 'client_credentials', scope: 'users:read' });
+    const verifier = createTokenVerifier({
+      jwksUrl: `${server.url}/jwks.json`,
+      issuer: server.url,
+      audience: 'tessera-api',
+    });
     const claims = await verifier.verify(res.body.access_token);
-    expect(claims).toMatchObject({ sub: 'client:reports', client_id: 'reports', scopes: ['users:read'], permissions: ['users:read'] });
+    expect(claims).toMatchObject({
+      sub: 'client:reports',
+      client_id: 'reports',
+      scopes: ['users:read'],
+      permissions: ['users:read'],
+    });
   });
 });

@@ -29,7 +29,11 @@ function grantedScopes(client: OAuthClient, requested: string | undefined): stri
   return scopes;
 }
 
-function audiences(client: OAuthClient, params: Record<string, string | undefined>, fallback: string): string | string[] {
+function audiences(
+  client: OAuthClient,
+  params: Record<string, string | undefined>,
+  fallback: string,
+): string | string[] {
   const requested = [...resourcesOf(params), ...(params.audience ? [params.audience] : [])];
   if (requested.length === 0) return client.audiences[0] ?? fallback;
   const chosen = [...new Set(requested)];
@@ -47,7 +51,10 @@ function audiences(client: OAuthClient, params: Record<string, string | undefine
  * @example
  * const grant = createClientCredentialsGrant({ signer, defaultAudience: 'tessera-api' });
  */
-export function createClientCredentialsGrant(deps: { signer: TokenSigner; defaultAudience: string }): GrantHandler {
+export function createClientCredentialsGrant(deps: {
+  signer: TokenSigner;
+  defaultAudience: string;
+}): GrantHandler {
   return {
     grantType: 'client_credentials',
     async handle(client, params): Promise<TokenResponse> {
@@ -65,7 +72,11 @@ export function createClientCredentialsGrant(deps: { signer: TokenSigner; defaul
         ttlSeconds: client.accessTokenTtlSeconds,
         permissions: scopes.filter((candidate) => PERMISSION_SCOPE.test(candidate)),
       });
-      const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: client.accessTokenTtlSeconds };
+      const response: TokenResponse = {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: client.accessTokenTtlSeconds,
+      };
       if (scope) response.scope = scope;
       return response;
     },
