@@ -15,11 +15,8 @@ import { registerRevocationRoute } from './revoke/route.ts';
 import { registerTokenRoute } from './token/route.ts';
 
 /**
- * The security headers of these JSON endpoints (SECURITY 34), fixed once. The kernel's helmet
- * plugin is switched off for these routes (`helmet: false` in their options) because @fastify/helmet rebuilds its middleware from
- * options on every request, which measured as a large share of a token request's CPU time
- * (docs/benchmarks.md, token); the values are those the kernel sends, with a stricter CSP that
- * fits a JSON response.
+ * The headers of these JSON endpoints (SECURITY 13, 34), fixed once: `no-store` on every OAuth
+ * response and a CSP that fits JSON, on top of the kernel's precomputed security headers.
  */
 export function oauthSecurityHeaders(hsts: boolean): Record<string, string> {
   return {

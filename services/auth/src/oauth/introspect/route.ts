@@ -31,7 +31,7 @@ const INACTIVE = Object.freeze({ active: false });
  * registerIntrospectionRoute(scope, { authenticator, verifier, denylist, refreshTokens, issuer });
  */
 export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionRouteDeps): void {
-  app.post(INTROSPECTION_PATH, { helmet: false }, async (request) => {
+  app.post(INTROSPECTION_PATH, async (request) => {
     const { params } = readOAuthForm(request.body);
     const { client, method } = await deps.authenticator.authenticateWithMethod(request, params);
     if (method === 'none')

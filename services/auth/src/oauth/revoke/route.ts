@@ -28,7 +28,7 @@ export interface RevocationRouteDeps {
  * registerRevocationRoute(scope, { authenticator, verifier, denylist, refreshTokens });
  */
 export function registerRevocationRoute(app: HttpServer, deps: RevocationRouteDeps): void {
-  app.post(REVOCATION_PATH, { helmet: false }, async (request, reply) => {
+  app.post(REVOCATION_PATH, async (request, reply) => {
     const { params } = readOAuthForm(request.body);
     const client = await deps.authenticator.authenticate(request, params);
     const token = params.token;

@@ -54,21 +54,17 @@ export function registerTokenRoute(app: HttpServer, deps: TokenRouteDeps): void 
     handlers.set(grant.grantType, grant);
   }
 
-  app.post(
-    TOKEN_PATH,
-    { helmet: false, schema: { response: { 200: TokenResponseSchema } } },
-    async (request) => {
-      const { params, resources } = readOAuthForm(request.body);
-      const grantType = params.grant_type;
-      if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
-      const handler = handlers.get(grantType);
-      if (!handler) throw new OAuthError('unsupported_grant_type', 'this grant type is not supported');
-      if (resources.length > 0) params.resource = checkResources(resources).join(' ');
-      const client = await deps.authenticator.authenticate(request, params);
-      if (!client.grantTypes.includes(grantType as GrantType)) {
-        throw new OAuthError('unauthorized_client', 'the client may not use this grant type');
-      }
-      return handler.handle(client, params, request);
-    },
-  );
+  app.post(TOKEN_PATH, { schema: { response: { 200: TokenResponseSchema } } }, async (request) => {
+    const { params, resources } = readOAuthForm(request.body);
+    const grantType = params.grant_type;
+    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
+    const handler = handlers.get(grantType);
+    if (!handler) throw new OAuthError('unsupported_grant_type', 'this grant type is not supported');
+    if (resources.length > 0) params.resource = checkResources(resources).join(' ');
+    const client = await deps.authenticator.authenticate(request, params);
+    if (!client.grantTypes.includes(grantType as GrantType)) {
+      throw new OAuthError('unauthorized_client', 'the client may not use this grant type');
+    }
+    return handler.handle(client, params, request);
+  });
 }
