@@ -23,6 +23,9 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   helmet(options)({} as never, res as never, (err?: unknown) => {
     failure = err;
   });
-  if (failure) throw new TypeError(`security headers: ${String(failure)}`);
+  if (failure)
+    throw new TypeError(
+      `security headers: ${failure instanceof Error ? failure.message : 'invalid options'}`,
+    );
   return collected;
 }
