@@ -50,3 +50,4 @@ process.stdout.write(
     gateway: (gateway.app.server.address() as AddressInfo).port,
   }) + '\n',
 );
+process.on('SIGINT', () => process.exit(0));

@@ -17,6 +17,7 @@ import type { Logger } from './logger.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { createValidatorCompiler } from './validation.ts';
 import { securityHeaders } from './security-headers.ts';
+import { lazyChildLoggerFactory } from './lazy-logger.ts';
 
 /** A Fastify instance with the TypeBox type provider: route schemas type the handlers. */
 export type HttpServer = FastifyInstance<
@@ -87,6 +88,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestTimeout: options.requestTimeoutMs ?? 30_000,

@@ -34,3 +34,4 @@ export type { Clock } from './ids.ts';
 export { onShutdown } from './shutdown.ts';
 export { createServiceClient } from './service-client.ts';
 export type { ServiceClient, ServiceClientOptions, ServiceResponse } from './service-client.ts';
+export { lazyChildLoggerFactory } from './lazy-logger.ts';

@@ -9,7 +9,6 @@ import type { AccessTokenDenylist, GrantHandler, RefreshTokenStore } from '../co
 import type { LocalAccessTokenVerifier } from '../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from './client-auth.ts';
 import { oauthErrorHandler } from './errors.ts';
-import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { registerIntrospectionRoute } from './introspect/route.ts';
 import { registerRevocationRoute } from './revoke/route.ts';
 import { registerTokenRoute } from './token/route.ts';
@@ -57,7 +56,6 @@ export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpo
   scope.removeAllContentTypeParsers();
   await scope.register(formbody);
   scope.setErrorHandler(oauthErrorHandler);
-  scope.setChildLoggerFactory(lazyChildLoggerFactory);
   const headers = oauthSecurityHeaders(deps.issuer.startsWith('https:'));
   scope.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);

@@ -1,7 +1,7 @@
 /**
- * A child-logger factory for the hot OAuth endpoints: the per-request child logger (request id
+ * A child-logger factory for every server: the per-request child logger (request id
  * bindings, which pino serialises through its redaction at creation) is created only when the
- * request actually logs. A successful token request never logs, so it never pays for one.
+ * request actually logs. Most successful requests never log, so they never pay for one.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
@@ -10,7 +10,7 @@ type ChildOptions = Parameters<FastifyBaseLogger['child']>[1];
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
- * Use with `scope.setChildLoggerFactory(lazyChildLoggerFactory)`.
+ * The HTTP factory installs it (`childLoggerFactory`); exported for plugins that need their own.
  *
  * @example
  * scope.setChildLoggerFactory(lazyChildLoggerFactory);
