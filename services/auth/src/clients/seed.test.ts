@@ -98,12 +98,13 @@ describe('applyClientsSeed', () => {
     expect((await row('seeded-app'))!.redirectUris).toEqual(['https://app.example.com/new-cb']);
   });
 
-  it('rejects an invalid declaration without writing it', async () => {
-    await expect(
-      applyClientsSeed(database.db, {
-        clients: [{ clientId: 'bad', name: 'Bad', type: 'public', redirectUris: ['http://evil.example/cb'] }],
-      }),
-    ).rejects.toThrow(/https/);
+  it('rejects an invalid declaration and writes none of the file’s clients', async () => {
+    const clients = [
+      { clientId: 'fine', name: 'Fine', type: 'confidential' as const },
+      { clientId: 'bad', name: 'Bad', type: 'public' as const, redirectUris: ['http://evil.example/cb'] },
+    ];
+    await expect(applyClientsSeed(database.db, { clients })).rejects.toThrow(/https/);
+    expect(await row('fine')).toBeUndefined();
     expect(await row('bad')).toBeUndefined();
   });
 });

@@ -31,8 +31,9 @@ export interface SeedResult {
 }
 
 /**
- * Creates or updates every client of `seed` (by clientId); clients not named are left alone.
- * Running it twice changes nothing the second time except `updatedAt`.
+ * Creates or updates every client of `seed` (by clientId) in one transaction — all or nothing;
+ * clients not named are left alone. Running it twice changes nothing the second time except
+ * `updatedAt`.
  *
  * @example
  * const { generatedSecrets } = await applyClientsSeed(db, { clients: [{ clientId: 'reports', name: 'Reports', type: 'confidential', secret: process.env.REPORTS_SECRET }] });
@@ -42,15 +43,17 @@ export async function applyClientsSeed(
   seed: ClientsSeed,
   options: SeedOptions = {},
 ): Promise<SeedResult> {
-  const repository = new ClientRepository(db, options.clock ?? systemClock, options.defaults ?? DEFAULTS);
-  const result: SeedResult = { created: [], updated: [], generatedSecrets: {} };
-  for (const client of seed.clients ?? []) {
-    const outcome = await repository.upsert(client);
-    (outcome.created ? result.created : result.updated).push(client.clientId);
-    if (outcome.secret !== undefined && client.secret === undefined)
-      result.generatedSecrets[client.clientId] = outcome.secret;
-  }
-  return result;
+  return db.transaction(async (tx) => {
+    const repository = new ClientRepository(tx, options.clock ?? systemClock, options.defaults ?? DEFAULTS);
+    const result: SeedResult = { created: [], updated: [], generatedSecrets: {} };
+    for (const client of seed.clients ?? []) {
+      const outcome = await repository.upsert(client);
+      (outcome.created ? result.created : result.updated).push(client.clientId);
+      if (outcome.secret !== undefined && client.secret === undefined)
+        result.generatedSecrets[client.clientId] = outcome.secret;
+    }
+    return result;
+  });
 }
 
 export const DEMO_SPA: ClientSeed = {

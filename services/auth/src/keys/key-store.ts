@@ -87,6 +87,7 @@ export class KeyStore {
   #publicKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
   #privateKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
   #pending: Promise<void> | undefined;
+  #newestCreatedAt = -Infinity;
 
   constructor(options: KeyStoreOptions) {
     if (options.masterKey.length !== 32) throw new TypeError('KeyStore: masterKey must be 32 bytes');
@@ -250,7 +251,7 @@ export class KeyStore {
     this.#rows = await this.#db
       .select()
       .from(signingKeys)
-      .orderBy(asc(signingKeys.activatesAt), asc(signingKeys.kid));
+      .orderBy(asc(signingKeys.activatesAt), asc(signingKeys.createdAt), asc(signingKeys.kid));
     this.#loadedAt = this.#clock.now();
   }
 
@@ -323,13 +324,18 @@ export class KeyStore {
   }
 
   async #insert(alg: SigningAlgorithm, activatesAt: number): Promise<string> {
+    // Keys are ordered by (activates_at, created_at): a key promoted by rotate() may activate in the
+    // same millisecond as the one it replaces, so creation times are kept strictly increasing.
+    const newest = Math.max(this.#newestCreatedAt, ...this.#rows.map((row) => row.createdAt.getTime()));
+    const createdAt = Math.max(this.#clock.now(), newest + 1);
+    this.#newestCreatedAt = createdAt;
     const generated = await generateSigningKey(alg);
     await this.#db.insert(signingKeys).values({
       kid: generated.kid,
       alg,
       publicJwk: generated.publicJwk,
       privateKeySealed: seal(this.#masterKey, generated.pkcs8, context(generated.kid)),
-      createdAt: new Date(this.#clock.now()),
+      createdAt: new Date(createdAt),
       activatesAt: new Date(activatesAt),
     });
     generated.pkcs8.fill(0);
