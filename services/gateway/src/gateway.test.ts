@@ -328,6 +328,62 @@ describe('edge protection', () => {
   });
 });
 
+describe('configuration reload and TLS', () => {
+  it('moves traffic to the pools of a reloaded configuration (SIGHUP path)', async () => {
+    const a = await upstream('a');
+    const b = await upstream('b');
+    const gw = await gateway({ pools: { users: { blue: [a.url] } } });
+    expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('a');
+    await gw.reload(defaultGatewayConfig({ healthIntervalMs: 60_000, pools: { users: { blue: [b.url] } } }));
+    expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('b');
+  });
+
+  it('terminates HTTPS with the configured certificate and sends HSTS', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/tessera-tls-`);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        `${dir}/key.pem`,
+        '-out',
+        `${dir}/cert.pem`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const users = await upstream('users');
+    const gw = await gateway({
+      pools: { users: { blue: [users.url] } },
+      https: { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) },
+    });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const { Agent, request: undiciRequest } = await import('undici');
+    const res = await undiciRequest(
+      `https://127.0.0.1:${(gw.app.server.address() as AddressInfo).port}/v1/users`,
+      {
+        dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+      },
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(((await res.body.json()) as { from: string }).from).toBe('users');
+    expect(users.hits[0]!.headers['x-forwarded-proto']).toBe('https');
+  });
+});
+
 describe('blue/green', () => {
   it('switches blue→green→blue under continuous load with zero failed requests, new requests reaching only the active set', async () => {
     const blue = await upstream('blue');
