@@ -21,7 +21,7 @@ const bare = Fastify();
 await bare.register(proxy, { upstream, prefix: '/v1/users', rewritePrefix: '/v1/users' });
 await bare.listen({ host: '127.0.0.1', port: 0 });
 
-const redis = await connectRedis(redisUrl);
+const redis = process.env.BENCH_NO_REDIS ? undefined : await connectRedis(redisUrl);
 const base = defaultGatewayConfig({ pools: {} });
 const limit = { limit: 100_000_000, windowSeconds: 60 };
 const gateway = await buildGatewayApp({
