@@ -1,8 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Clock } from '@tessera/kernel';
 import type { AuthDatabase } from '../flows/deps.ts';
 import { randomToken, sha256 } from '../flows/crypto.ts';
-import { grantFamilies, refreshTokens } from './table.ts';
+import { grantAccessTokens, grantFamilies, refreshTokens } from './table.ts';
 import type { GrantFamily } from './families.ts';
 
 /** A stored refresh token with its family. */
@@ -51,22 +51,41 @@ export class RefreshTokens {
   }
 
   /**
-   * Retires `current` and issues its successor in one transaction. The retirement is a
-   * compare-and-set (`WHERE rotated_at IS NULL`), so of two concurrent rotations exactly one
-   * returns a new token; the other gets undefined and must treat it as reuse.
+   * Retires `current`, issues its successor and (optionally) records the access token issued with
+   * it, in ONE statement: a compare-and-set (`WHERE rotated_at IS NULL`) whose result feeds both
+   * inserts, so of two concurrent rotations exactly one returns a new token (the other finds the
+   * row already rotated and inserts nothing) and the whole rotation costs one round trip and one
+   * commit.
    */
-  async rotate(current: StoredRefreshToken, idleTtlSeconds: number): Promise<string | undefined> {
+  async rotate(
+    current: StoredRefreshToken,
+    idleTtlSeconds: number,
+    accessToken?: { jti: string; exp: number },
+  ): Promise<string | undefined> {
     const next = randomToken();
-    return this.#db.transaction(async (tx) => {
-      const retired = await tx
-        .update(refreshTokens)
-        .set({ rotatedAt: new Date(this.#clock.now()) })
-        .where(and(eq(refreshTokens.tokenHash, current.token.tokenHash), isNull(refreshTokens.rotatedAt)))
-        .returning({ tokenHash: refreshTokens.tokenHash });
-      if (retired.length !== 1) return undefined;
-      await tx.insert(refreshTokens).values(this.#row(next, current.family, idleTtlSeconds));
-      return next;
-    });
+    const row = this.#row(next, current.family, idleTtlSeconds);
+    const now = new Date(this.#clock.now());
+    const jti = accessToken?.jti ?? null;
+    const jtiExpires = accessToken ? new Date(accessToken.exp * 1000) : null;
+    const result = await this.#db.execute(sql`
+      with retired as (
+        update ${refreshTokens} set rotated_at = ${now}
+        where ${refreshTokens.tokenHash} = ${current.token.tokenHash} and ${refreshTokens.rotatedAt} is null
+        returning ${refreshTokens.familyId}
+      ), successor as (
+        insert into ${refreshTokens} (token_hash, family_id, created_at, idle_expires_at)
+        select ${row.tokenHash}, family_id, ${row.createdAt}, ${row.idleExpiresAt} from retired
+        returning token_hash
+      ), recorded as (
+        insert into ${grantAccessTokens} (jti, family_id, expires_at)
+        select ${jti}::text, family_id, ${jtiExpires}::timestamptz from retired where ${jti}::text is not null
+        returning jti
+      )
+      select (select count(*) from successor)::int as rotated`);
+    const rows = (
+      Array.isArray(result) ? result : (result as { rows: Array<{ rotated: number }> }).rows
+    ) as Array<{ rotated: number }>;
+    return rows[0]?.rotated === 1 ? next : undefined;
   }
 
   #row(token: string, family: GrantFamily, idleTtlSeconds: number): typeof refreshTokens.$inferInsert {

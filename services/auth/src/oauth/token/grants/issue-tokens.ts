@@ -55,32 +55,72 @@ function idTokenClaims(user: UserProfile, scopes: string[], orgId: string | null
   return claims;
 }
 
+/** A signed access token not yet handed out. */
+export interface SignedAccessToken {
+  token: string;
+  jti: string;
+  exp: number;
+}
+
 /**
- * Mints the access token (RFC 9068, with org_id/roles/permissions), records its jti on the
- * family, adds an ID token when `openid` was granted, and finally re-checks the family. If a
- * concurrent request revoked it meanwhile (the loser of a redemption race is a reuse, RFC 9700
- * §4.14.2: the server cannot tell attacker from client, so it revokes the active tokens), the
- * revocation is applied again so the access token just recorded is deny-listed too: the race
- * still has exactly one successful response, but no token escapes the revocation.
+ * Mints the access token (RFC 9068, with org_id/roles/permissions) for a grant.
+ *
+ * @example
+ * const access = await signAccessToken(deps, issue, authz);
+ */
+export async function signAccessToken(
+  deps: TokenIssuerDeps,
+  issue: Pick<TokenIssue, 'client' | 'family' | 'user' | 'scopes'>,
+  authz: AuthzContext | undefined,
+): Promise<SignedAccessToken> {
+  const { client, family, user, scopes } = issue;
+  return deps.signer.signAccessToken({
+    sub: user.id,
+    clientId: client.clientId,
+    aud: client.audiences[0] ?? deps.issuer,
+    scope: scopes.join(' '),
+    ttlSeconds: client.accessTokenTtlSeconds,
+    ...(authz ? { orgId: authz.orgId, roles: authz.roles, permissions: authz.permissions } : {}),
+    grantId: family.id,
+    authTime: Math.floor(family.authTime.getTime() / 1000),
+  });
+}
+
+/**
+ * Mints the access token, records its jti on the family, and completes the response (see
+ * {@link completeTokenResponse}).
+ *
+ * @example
+ * return issueTokens(deps, { client, family, user, scopes, refreshToken }, authz);
  */
 export async function issueTokens(
   deps: TokenIssuerDeps,
   issue: TokenIssue,
   authz: AuthzContext | undefined,
 ): Promise<TokenResponse> {
+  const access = await signAccessToken(deps, issue, authz);
+  await deps.families.recordAccessToken(issue.family.id, access.jti, access.exp);
+  return completeTokenResponse(deps, issue, access);
+}
+
+/**
+ * Builds the response around an access token already recorded on the family: adds an ID token
+ * when `openid` was granted, and finally re-checks the family. If a concurrent request revoked it
+ * meanwhile (the loser of a redemption race is a reuse, RFC 9700 §4.14.2: the server cannot tell
+ * attacker from client, so it revokes the active tokens), the revocation is applied again so the
+ * access token just recorded is deny-listed too: the race still has exactly one successful
+ * response, but no token escapes the revocation.
+ *
+ * @example
+ * return completeTokenResponse(deps, { client, family, user, scopes, refreshToken: next }, access);
+ */
+export async function completeTokenResponse(
+  deps: TokenIssuerDeps,
+  issue: TokenIssue,
+  access: SignedAccessToken,
+): Promise<TokenResponse> {
   const { client, family, user, scopes } = issue;
   const scope = scopes.join(' ');
-  const access = await deps.signer.signAccessToken({
-    sub: user.id,
-    clientId: client.clientId,
-    aud: client.audiences[0] ?? deps.issuer,
-    scope,
-    ttlSeconds: client.accessTokenTtlSeconds,
-    ...(authz ? { orgId: authz.orgId, roles: authz.roles, permissions: authz.permissions } : {}),
-    grantId: family.id,
-    authTime: Math.floor(family.authTime.getTime() / 1000),
-  });
-  await deps.families.recordAccessToken(family.id, access.jti, access.exp);
   const response: TokenResponse = {
     access_token: access.token,
     token_type: 'Bearer',

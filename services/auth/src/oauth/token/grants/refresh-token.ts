@@ -2,7 +2,7 @@ import type { Clock } from '@tessera/kernel';
 import type { GrantHandler, TokenResponse } from '../../../contracts.ts';
 import type { RefreshTokens } from '../../../grants/refresh-tokens.ts';
 import { OAuthError } from '../../errors.ts';
-import { issueTokens, loadAuthz, type TokenIssuerDeps } from './issue-tokens.ts';
+import { completeTokenResponse, loadAuthz, signAccessToken, type TokenIssuerDeps } from './issue-tokens.ts';
 import type { RefreshAttempt, RefreshCheck } from './refresh-checks/context.ts';
 import { checkRefreshClient } from './refresh-checks/check-refresh-client.ts';
 import { checkFamilyActive } from './refresh-checks/check-family-active.ts';
@@ -45,15 +45,18 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       for (const check of REFRESH_CHECKS) await check(attempt, deps);
       const { family } = stored;
       const authz = await loadAuthz(deps, family);
-      const next = await deps.refreshTokens.rotate(stored, client.refreshTokenIdleTtlSeconds);
+      const user = attempt.user;
+      const scopes = attempt.scopes;
+      if (!user || !scopes) throw new Error('refresh checks did not establish user and scope');
+      // Sign first, then rotate and record the access token in one statement (one commit); a
+      // token signed for a rotation that loses the race is never handed out.
+      const access = await signAccessToken(deps, { client, family, user, scopes }, authz);
+      const next = await deps.refreshTokens.rotate(stored, client.refreshTokenIdleTtlSeconds, access);
       if (!next) {
         await deps.families.revoke(family.id, 'refresh_token_reuse');
         throw new OAuthError('invalid_grant', 'the refresh token has already been used');
       }
-      const user = attempt.user;
-      const scopes = attempt.scopes;
-      if (!user || !scopes) throw new Error('refresh checks did not establish user and scope');
-      return issueTokens(deps, { client, family, user, scopes, refreshToken: next }, authz);
+      return completeTokenResponse(deps, { client, family, user, scopes, refreshToken: next }, access);
     },
   };
 }
