@@ -1,10 +1,14 @@
 export { createTokenVerifier } from './verifier.ts';
-export type { AllowedAlgorithm, TokenVerifier, TokenVerifierOptions } from './verifier.ts';
+export type { TokenVerifier } from './verifier.ts';
+export type { AllowedAlgorithm, TokenVerifierOptions } from './options.ts';
 export { TokenError } from './errors.ts';
-export type { TokenErrorCode } from './errors.ts';
-export { extractBearer } from './bearer.ts';
+export type { TokenErrorCode, TokenErrorOptions, TokenProblem } from './errors.ts';
+export { authenticateRequest, extractBearer, extractBearerFromRequest } from './bearer.ts';
+export type { HeaderSource } from './bearer.ts';
 export { hasPermissions, hasScopes } from './claims.ts';
 export type { AccessTokenClaims } from './claims.ts';
+export { assertAuthorized } from './requirements.ts';
+export type { Requirements } from './requirements.ts';
 export { authenticate, fastifyAuth, requirePermissions, requireScopes, sendTokenError } from './fastify.ts';
 export type { FastifyAuthOptions } from './fastify.ts';
 export { expressAuth } from './express.ts';
