@@ -4,3 +4,4 @@ export { connectRedis } from './redis.ts';
 export type { ConnectRedisOptions } from './redis.ts';
 export { cacheMetrics } from './metrics.ts';
 export type { CacheMetrics } from './metrics.ts';
+export { traceRedis } from './tracing.ts';

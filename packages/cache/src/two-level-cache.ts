@@ -1,3 +1,4 @@
+import { trace } from '@tessera/telemetry';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Registry } from 'prom-client';
@@ -48,6 +49,11 @@ interface InvalidationMessage {
 }
 
 const WARN_INTERVAL_MS = 10_000;
+
+/** Tells the active span (an authz-context load, say) which level answered; free when not tracing. */
+function markLevel(level: 'l1' | 'l2' | 'load' | 'inflight'): void {
+  trace.getActiveSpan()?.setAttribute('tessera.cache.level', level);
+}
 
 /**
  * Creates a two-level read-through cache (ARCHITECTURE.md): L1 lru-cache with a short TTL, L2
@@ -142,8 +148,10 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
     const fromL2 = await readL2(key);
     if (fromL2) {
       if (!entry.stale) l1?.set(key, fromL2);
+      markLevel('l2');
       return fromL2.v;
     }
+    markLevel('load');
     const end = metrics.loadDuration.startTimer({ cache: name });
     const value = await loader();
     end();
@@ -178,11 +186,15 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
       const hit = l1?.get(key);
       if (hit) {
         count('l1', 'hit');
+        markLevel('l1');
         return hit.v;
       }
       if (l1) count('l1', 'miss');
       const pending = inflight.get(key);
-      if (pending) return pending.promise;
+      if (pending) {
+        markLevel('inflight');
+        return pending.promise;
+      }
       const entry = { promise: undefined as unknown as Promise<T>, stale: false };
       entry.promise = load(key, loader, entry).finally(() => {
         if (inflight.get(key) === entry) inflight.delete(key);

@@ -43,9 +43,12 @@ export async function openConnection(options: ConnectionOptions): Promise<SqlCon
   }
   // Loaded on demand: the WASM build is only needed in embedded mode.
   const { PGlite: Embedded } = await import('@electric-sql/pglite');
+  // The embedded database serves one developer's platform: a small buffer cache keeps the
+  // all-in-one process's memory down (PostgreSQL's default is 128 MB).
+  const settings = { postgresqlconf: ['shared_buffers=16MB'] };
   const pglite = options.dataDir
-    ? await Embedded.create({ dataDir: options.dataDir })
-    : await Embedded.create();
+    ? await Embedded.create({ dataDir: options.dataDir, ...settings })
+    : await Embedded.create(settings);
   return { kind: 'pglite', pglite };
 }
 

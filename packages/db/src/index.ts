@@ -5,3 +5,5 @@ export type { Database, DrizzleOptions } from './drizzle.ts';
 export { applyMigrations, pendingMigrations } from './migrations.ts';
 export type { MigrationSet } from './migrations.ts';
 export { isUniqueViolation, isForeignKeyViolation } from './pg-errors.ts';
+export { traceConnection } from './tracing.ts';
+export { registerPoolMetrics } from './pool-metrics.ts';

@@ -147,9 +147,17 @@ describe('createHttpServer', () => {
       code: 'internal',
       requestId: 'req-boom',
     });
-    const logged = logs.lines.map((l) => JSON.parse(l)).find((l) => l.level === 'error');
-    expect(logged).toMatchObject({ requestId: 'req-boom', msg: 'request failed' });
-    expect(logged.err.message).toContain('db-7');
+    const errors = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      msg: 'error reported',
+      kind: 'request',
+      requestId: 'req-boom',
+      route: '/boom',
+      method: 'GET',
+      status: 500,
+    });
+    expect(errors[0].err.message).toContain('db-7');
   });
 
   it('sends security headers and allows only listed CORS origins', async () => {

@@ -14,10 +14,22 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError, toProblem } from './errors.ts';
 import { assertSafeJson } from './json-guard.ts';
 import type { Logger } from './logger.ts';
-import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { createHttpMetrics, renderMetrics, type HttpMetrics } from './metrics.ts';
 import { createValidatorCompiler } from './validation.ts';
 import { securityHeaders } from './security-headers.ts';
 import { lazyChildLoggerFactory } from './lazy-logger.ts';
+import { createErrorReporter, type ErrorReporter } from './error-reporter.ts';
+import { safeErrorForLog } from './safe-error.ts';
+import {
+  serverTraceId,
+  setServerRoute,
+  traceHttpServer,
+  withServerContext,
+  type ErrorSink,
+  type Telemetry,
+} from '@tessera/telemetry';
+
+export { safeErrorForLog };
 
 /** A Fastify instance with the TypeBox type provider: route schemas type the handlers. */
 export type HttpServer = FastifyInstance<
@@ -59,7 +71,14 @@ export interface HttpServerOptions {
   https?: { key: string | Buffer; cert: string | Buffer };
   /** Milliseconds a request may take before the socket is closed (default 30 s). */
   requestTimeoutMs?: number;
+  /** Tracing; when enabled every request runs in a SERVER span continuing the caller's trace. */
+  telemetry?: Telemetry | undefined;
+  /** A second destination for error reports (Sentry); the structured log line is always written. */
+  errorSink?: ErrorSink | undefined;
 }
+
+/** Routes whose 5xx is an answer, not a failure (a 503 from /readyz takes an instance out of rotation). */
+const HEALTH_ROUTES = new Set(['/livez', '/readyz', '/metrics']);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const READINESS_TIMEOUT_MS = 2_000;
@@ -78,7 +97,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   if (options.corsOrigins?.includes('*') && options.corsCredentials) {
     throw new TypeError('CORS: "*" cannot be combined with credentials; list the allowed origins');
   }
-  const metrics = options.metrics ?? createHttpMetrics({ service: options.name });
+  const metrics =
+    options.metrics ??
+    createHttpMetrics({ service: options.name }, { exemplars: options.telemetry?.enabled ?? false });
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
@@ -95,6 +116,23 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     ...(options.https ? { https: options.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
+
+  const reporter = createErrorReporter({
+    service: options.name,
+    logger: options.logger,
+    registry: metrics.registry,
+    sink: options.errorSink,
+    telemetry: options.telemetry,
+  });
+  app.decorate('errorReporter', reporter);
+  if (options.telemetry?.enabled) {
+    traceHttpServer(app.server, options.telemetry, HEALTH_ROUTES);
+    app.addHook('onRequest', (request, _reply, done) => {
+      setServerRoute(request.raw, request.method, request.routeOptions.url);
+      done();
+    });
+    app.addHook('preValidation', (request, _reply, done) => withServerContext(request.raw, done));
+  }
 
   app.setValidatorCompiler(createValidatorCompiler());
   if (options.parseJson !== false) installJsonParser(app);
@@ -127,7 +165,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       status_code: String(reply.statusCode),
     };
     metrics.requests.inc(labels);
-    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+    const seconds = reply.elapsedTime / 1000;
+    if (metrics.exemplars) {
+      // With exemplars on, prom-client's observe takes one object (the two-argument form would
+      // record nothing); the exemplar links the sample to its trace when that trace is sampled.
+      const traceId = serverTraceId(request.raw, true);
+      const exemplarLabels = (traceId ? { trace_id: traceId } : {}) as unknown as typeof labels;
+      metrics.duration.observe({ labels, value: seconds, exemplarLabels });
+    } else metrics.duration.observe(labels, seconds);
+    if (reply.statusCode >= 500 && !HEALTH_ROUTES.has(labels.route)) {
+      reporter.reportRequest(request, reply.statusCode, undefined);
+    }
     done();
   });
 
@@ -149,6 +197,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   registerHealthRoutes(app, options.readiness ?? [], metrics);
   return app;
+}
+
+/**
+ * The error reporter {@link createHttpServer} made for `app` (for process-level reporting).
+ *
+ * @example
+ * reportProcessErrors(errorReporterOf(app)!, shutdown);
+ */
+export function errorReporterOf(app: object): ErrorReporter | undefined {
+  return (app as { errorReporter?: ErrorReporter }).errorReporter;
 }
 
 function installJsonParser(app: HttpServer): void {
@@ -186,9 +244,10 @@ function registerHealthRoutes(app: HttpServer, checks: ReadinessCheck[], metrics
       checks: Object.fromEntries(results.map((r) => [r.name, r.up ? 'up' : 'down'])),
     };
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+  app.get('/metrics', { logLevel: 'warn' }, async (request, reply) => {
+    const { contentType, body } = await renderMetrics(metrics.registry, request.headers.accept);
+    reply.header('content-type', contentType);
+    return body;
   });
 }
 
@@ -229,7 +288,8 @@ export function toAppError(error: unknown): AppError {
 }
 
 /**
- * Sends `err` as problem+json; 5xx are logged at error level with the request id, never sent.
+ * Sends `err` as problem+json; a 5xx is reported (log line with the request id, trace id, route,
+ * user and client; Sentry when configured), its internals never sent.
  *
  * @example
  * app.setErrorHandler((e, req, reply) => sendError(toAppError(e), e, req, reply));
@@ -240,33 +300,13 @@ export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (!err.expose) request.log.error({ err: safeErrorForLog(original) }, 'request failed');
-  else if (err.status >= 500)
-    request.log.warn({ code: err.code, status: err.status }, 'request failed: dependency');
-  else request.log.info({ code: err.code, status: err.status }, 'request rejected');
+  if (err.status >= 500) {
+    const reporter = errorReporterOf(request.server);
+    if (reporter) reporter.reportRequest(request, err.status, original);
+    else request.log.error({ err: safeErrorForLog(original) }, 'request failed');
+  } else request.log.info({ code: err.code, status: err.status }, 'request rejected');
   if (err.headers) void reply.headers(err.headers);
   return reply.code(err.status).type('application/problem+json').send(toProblem(err, request.id));
-}
-
-/**
- * A loggable copy of an error without what libraries put in messages that must not reach logs
- * (Drizzle appends SQL parameters to its query errors: those can be emails or password hashes).
- *
- * @example
- * log.error({ err: safeErrorForLog(err) }, 'failed');
- */
-export function safeErrorForLog(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: 'non-error thrown', kind: typeof error };
-  const strip = (text: string) => text.replace(/\nparams:[\s\S]*$/, '\nparams: [redacted]');
-  const out: Record<string, unknown> = {
-    type: error.name,
-    message: strip(error.message),
-    stack: error.stack ? strip(error.stack) : undefined,
-  };
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') out.code = code;
-  if (error.cause instanceof Error) out.cause = safeErrorForLog(error.cause);
-  return out;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -24,14 +24,16 @@ export {
   toProblem,
 } from './errors.ts';
 export type { AppErrorOptions, ProblemDocument } from './errors.ts';
-export { createHttpServer, safeErrorForLog, sendError, toAppError } from './http.ts';
+export { createHttpServer, errorReporterOf, safeErrorForLog, sendError, toAppError } from './http.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
-export { createHttpMetrics } from './metrics.ts';
+export { createHttpMetrics, renderMetrics } from './metrics.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';
 export { uuidv7, systemClock } from './ids.ts';
 export type { Clock } from './ids.ts';
-export { onShutdown } from './shutdown.ts';
+export { onShutdown, reportProcessErrors } from './shutdown.ts';
+export { createErrorReporter } from './error-reporter.ts';
+export type { ErrorReporter, ErrorReporterOptions } from './error-reporter.ts';
 export { createServiceClient } from './service-client.ts';
 export type { ServiceClient, ServiceClientOptions, ServiceResponse } from './service-client.ts';
 export { lazyChildLoggerFactory } from './lazy-logger.ts';

@@ -1,4 +1,5 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { clientSpan, type Telemetry } from '@tessera/telemetry';
 import { AppError, ServiceUnavailableError } from './errors.ts';
 
 /** Options for {@link createServiceClient}. */
@@ -11,6 +12,8 @@ export interface ServiceClientOptions {
   /** Extra headers for every request, e.g. propagated `x-request-id` / `traceparent`. */
   headers?: () => Record<string, string>;
   connections?: number;
+  /** Tracing: each attempt is a CLIENT span and carries `traceparent` to the other service. */
+  telemetry?: Telemetry | undefined;
 }
 
 /** A typed JSON response from another service. */
@@ -43,13 +46,16 @@ const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKE
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
   const dispatcher = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 10_000 });
   const timeout = options.timeoutMs ?? 5_000;
-  const once = async <T>(method: string, path: string, body: unknown): Promise<ServiceResponse<T>> => {
+  const telemetry = options.telemetry?.enabled ? options.telemetry : undefined;
+  const base = new URL(options.baseUrl);
+  const send = async <T>(method: string, path: string, body: unknown): Promise<ServiceResponse<T>> => {
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: `Bearer ${await options.token()}`,
       ...options.headers?.(),
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    telemetry?.inject(headers);
     const res = await request(new URL(path, options.baseUrl), {
       method: method as 'GET',
       headers,
@@ -62,6 +68,24 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     const text = await res.body.text();
     return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
   };
+  const once = <T>(method: string, path: string, body: unknown): Promise<ServiceResponse<T>> =>
+    telemetry
+      ? clientSpan(
+          telemetry,
+          method,
+          {
+            'http.request.method': method,
+            'server.address': base.hostname,
+            'server.port': Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+            'url.path': path.split('?', 1)[0] ?? path,
+          },
+          async (span) => {
+            const response = await send<T>(method, path, body);
+            span.setAttribute('http.response.status_code', response.status);
+            return response;
+          },
+        )
+      : send<T>(method, path, body);
   return {
     async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) {
       const idempotent = method === 'GET' || method === 'PUT' || method === 'DELETE';
