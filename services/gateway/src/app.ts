@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
 import {
   extractBearer,
+  extractBearerFromRequest,
   sendTokenError,
   TokenError,
   type AccessTokenClaims,
@@ -18,6 +19,13 @@ import {
   type HttpServer,
   type Logger,
 } from '@tessera/kernel';
+import {
+  clientSpan,
+  disabledTelemetry,
+  setServerRoute,
+  type ErrorSink,
+  type Telemetry,
+} from '@tessera/telemetry';
 import { applyCors, type CorsPolicy } from './edge/cors.ts';
 import {
   limitHeader,
@@ -30,6 +38,7 @@ import {
 } from './edge/rate-limit.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { forwardHeaders, responseHeaders } from './proxy/headers.ts';
+import { relay } from './proxy/relay.ts';
 import { compileRoutes, type RouteClass, type RouteEntry } from './routes.ts';
 import {
   createInstance,
@@ -83,6 +92,10 @@ export interface GatewayDeps {
   redisKeyPrefix?: string;
   /** Edge token check on /v1/* (the services check again). */
   verifier?: TokenVerifier | undefined;
+  /** Tracing: server spans, one CLIENT span per upstream attempt (carrying `traceparent`), rate-limit spans. */
+  telemetry?: Telemetry | undefined;
+  /** Sentry-compatible sink for error reports, besides the log. */
+  errorSink?: ErrorSink | undefined;
 }
 
 /** The built gateway: the app plus the operations tests and SIGHUP need. */
@@ -139,7 +152,8 @@ function buildPools(config: GatewayConfig, previous?: Map<string, UpstreamPool>)
  */
 export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   let config = deps.config;
-  const httpMetrics = createHttpMetrics({ service: 'gateway' });
+  const telemetry = deps.telemetry ?? disabledTelemetry('gateway');
+  const httpMetrics = createHttpMetrics({ service: 'gateway' }, { exemplars: telemetry.enabled });
   const metrics = createGatewayMetrics(httpMetrics.registry);
   let pools = buildPools(config);
   let match = compileRoutes(config.routes);
@@ -162,6 +176,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     hsts: Boolean(config.https),
     https: config.https,
     requestTimeoutMs: config.timeoutMs + 5_000,
+    telemetry,
+    errorSink: deps.errorSink,
     readiness: [
       {
         name: 'upstreams',
@@ -218,7 +234,20 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     }
     let decision;
     try {
-      decision = await store.take(checks);
+      decision = telemetry.enabled
+        ? await telemetry.span(
+            'ratelimit.decide',
+            { 'tessera.ratelimit.checks': checks.length },
+            async (span) => {
+              const result = await store.take(checks);
+              span.setAttributes({
+                'tessera.ratelimit.allowed': result.allowed,
+                'tessera.ratelimit.policy': result.policy.name,
+              });
+              return result;
+            },
+          )
+        : await store.take(checks);
     } catch (err) {
       metrics.rateLimiterErrors.inc({ outcome: limits.failOpen ? 'fail_open' : 'fail_closed' });
       if (Date.now() - lastLimiterWarn > 10_000) {
@@ -242,7 +271,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
 
   const edgeToken = async (request: FastifyRequest): Promise<AccessTokenClaims | undefined> => {
     if (!deps.verifier) return undefined;
-    const token = extractBearer(request.headers.authorization);
+    // Sees every Authorization header (Node keeps only the first in `headers`): several → 400.
+    const token = extractBearerFromRequest(request.raw);
     if (!token) throw new TokenError('missing_token', 'an access token is required');
     return deps.verifier.verify(token);
   };
@@ -255,23 +285,39 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     const pool = pools.get(route.pool);
     if (!pool)
       throw new ServiceUnavailableError('upstream_unavailable', 'no upstream is configured for this route');
-    const length = Number(request.headers['content-length'] ?? 0);
+    const incoming = request.headers;
+    const length = Number(incoming['content-length'] ?? 0);
     const limit = config.bodyLimits[route.routeClass];
     if (length > limit)
       throw new AppError('payload_too_large', 413, 'Content Too Large', {
         detail: `bodies here are limited to ${limit} bytes`,
       });
-    const chunked = request.headers['transfer-encoding'] !== undefined;
+    const chunked = incoming['transfer-encoding'] !== undefined;
     const hasBody = length > 0 || chunked;
-    const headers = forwardHeaders(request.headers, {
+    const peerIp = request.socket.remoteAddress ?? '';
+    const headers = forwardHeaders(incoming, {
       requestId: request.id,
-      clientIp: request.ip,
-      peerIp: request.socket.remoteAddress ?? '',
-      peerTrusted: trusted(request.socket.remoteAddress ?? ''),
+      peerIp,
+      peerTrusted: trusted(peerIp),
       proto: request.protocol === 'https' ? 'https' : 'http',
-      host: request.headers.host ?? '',
+      host: incoming.host ?? '',
     });
     const body = hasBody ? (chunked ? request.raw.pipe(limitStream(limit)) : request.raw) : null;
+    const res = reply.raw;
+    const target = {
+      res,
+      // The upstream's status and headers go straight to the client (merged with the edge's own
+      // headers); the reply is then hijacked: Fastify's stream piping and header copies are skipped,
+      // its onResponse hooks (metrics) still run when the response finishes.
+      start: (statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>) => {
+        res.writeHead(statusCode, responseHeaders(upstreamHeaders, reply.getHeaders()));
+        reply.hijack();
+      },
+      onLateError: (err: Error) => {
+        metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'body' });
+        request.log.warn({ err: { message: err.message } }, 'upstream response body failed');
+      },
+    };
     let instance = pickInstance(pool, config.breaker, Date.now());
     for (let attempt = 0; ; attempt++) {
       if (!instance) {
@@ -282,24 +328,47 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
           5,
         );
       }
-      const end = metrics.upstreamDuration.startTimer({ upstream: pool.name });
+      const started = performance.now();
+      const upstream = instance;
+      const send = (attemptHeaders: string[]) =>
+        relay(
+          upstream.client,
+          {
+            method: request.method,
+            path: request.url,
+            headers: attemptHeaders,
+            body,
+            headersTimeout: config.timeoutMs,
+            bodyTimeout: config.timeoutMs,
+          },
+          target,
+        );
       try {
-        const res = await instance.client.request({
-          method: request.method,
-          path: request.url,
-          headers,
-          body,
-          headersTimeout: config.timeoutMs,
-          bodyTimeout: config.timeoutMs,
-        });
-        end();
+        const status = telemetry.enabled
+          ? await clientSpan(
+              telemetry,
+              request.method,
+              {
+                'http.request.method': request.method,
+                'url.full': upstream.origin + pathOf(request.url),
+                'tessera.upstream': pool.name,
+              },
+              async (span) => {
+                // The upstream continues this attempt's span, not the caller's.
+                const propagation: Record<string, string> = {};
+                telemetry.inject(propagation);
+                const code = await send(withHeaders(headers, propagation));
+                span.setAttribute('http.response.status_code', code);
+                return code;
+              },
+            )
+          : await send(headers);
+        metrics.upstreamDuration.observe({ upstream: pool.name }, (performance.now() - started) / 1000);
         recordSuccess(instance);
-        metrics.upstreamRequests.inc({ upstream: pool.name, status: String(res.statusCode) });
-        void reply.code(res.statusCode);
-        for (const [name, value] of responseHeaders(res.headers)) void reply.header(name, value);
-        return reply.send(res.body);
+        metrics.upstreamRequests.inc({ upstream: pool.name, status: String(status) });
+        return reply;
       } catch (err) {
-        end();
+        metrics.upstreamDuration.observe({ upstream: pool.name }, (performance.now() - started) / 1000);
         const code = (err as { code?: string }).code ?? '';
         if (TIMEOUT_ERRORS.has(code)) {
           metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'timeout' });
@@ -333,6 +402,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     const path = request.url.split('?', 1)[0]!;
     const route = match(path);
     if (!route) throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    if (telemetry.enabled) setServerRoute(request.raw, request.method, route.prefix);
     if (applyCors(request, reply, cors[route.routeClass])) return reply;
     let claims: AccessTokenClaims | undefined;
     if (route.routeClass === 'api') {
@@ -416,6 +486,19 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   function corsSets(c: GatewayConfig): CorsPolicy {
     return Object.fromEntries(Object.entries(c.cors).map(([k, v]) => [k, new Set(v)]));
   }
+}
+
+/** A copy of a flat header list with `extra` set (replacing fields of the same name). */
+function withHeaders(list: readonly string[], extra: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i += 2)
+    if (extra[list[i]!] === undefined) out.push(list[i]!, list[i + 1]!);
+  for (const name in extra) out.push(name, extra[name]!);
+  return out;
+}
+
+function pathOf(url: string): string {
+  return url.split('?', 1)[0] ?? url;
 }
 
 function sameSecret(a: string, b: string): boolean {

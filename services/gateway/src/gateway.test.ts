@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -314,6 +314,46 @@ describe('edge protection', () => {
       .set('authorization', `Bearer ${await issuer!.mint()}`);
     expect(ok.status).toBe(200);
     expect(users.hits[0]!.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('refuses several Authorization headers at the edge with 400 invalid_request', async () => {
+    const users = await upstream('users');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } } }, { edge: true });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const token = await issuer!.mint();
+    const host = `127.0.0.1:${(gw.app.server.address() as AddressInfo).port}`;
+    const send = (...authorization: string[]) =>
+      new Promise<{ status: number; wwwAuthenticate: string | undefined; body: string }>(
+        (resolve, reject) => {
+          // A flat header list (Node then adds no Host): one `Authorization` line per value, a
+          // real duplicate on the wire.
+          const headers = ['host', host, ...authorization.flatMap((value) => ['authorization', value])];
+          const req = httpRequest(`http://${host}/v1/users`, { headers, agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                wwwAuthenticate: res.headers['www-authenticate'],
+                body,
+              }),
+            );
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    // The first header is a valid token: Node's `headers.authorization` alone would have let it through.
+    const twice = await send(`Bearer ${token}`, 'Bearer another');
+    expect(twice.status).toBe(400);
+    expect(twice.wwwAuthenticate).toContain('error="invalid_request"');
+    expect(JSON.parse(twice.body).code).toBe('invalid_request');
+    const same = await send(`Bearer ${token}`, `Bearer ${token}`);
+    expect(same.status).toBe(400);
+    expect(users.hits).toHaveLength(0);
+    expect((await send(`Bearer ${token}`)).status).toBe(200);
+    expect(users.hits).toHaveLength(1);
   });
 
   it('refuses bodies over the route class limit before reaching the upstream', async () => {

@@ -1,7 +1,18 @@
-/** `npm run start:gateway`: the gateway alone. The only file of this service that reads the environment. */
+/**
+ * `npm run start:gateway`: the gateway alone. The only file of this service that reads the
+ * environment (with instrument.ts, imported first).
+ */
+import { errorSink, telemetry } from './instrument.ts';
 import { createTokenVerifier } from '@tessera/auth-middleware';
-import { connectRedis } from '@tessera/cache';
-import { ConfigError, createLogger, loadConfigOrExit, onShutdown } from '@tessera/kernel';
+import { connectRedis, traceRedis } from '@tessera/cache';
+import {
+  ConfigError,
+  createLogger,
+  errorReporterOf,
+  loadConfigOrExit,
+  onShutdown,
+  reportProcessErrors,
+} from '@tessera/kernel';
 import { buildGatewayApp } from './app.ts';
 import { gatewayConfigFromEnv, gatewayConfigSpec } from './config.ts';
 
@@ -26,7 +37,14 @@ const verifier = createTokenVerifier({
   issuer: env.publicUrl.replace(/\/+$/, ''),
   audience: env.apiAudience,
 });
-const gateway = await buildGatewayApp({ config: readConfig(), logger, redis, verifier });
+const gateway = await buildGatewayApp({
+  config: readConfig(),
+  logger,
+  redis: redis && traceRedis(redis, telemetry),
+  verifier,
+  telemetry,
+  errorSink,
+});
 await gateway.app.listen({ host: env.host, port: env.port });
 process.on('SIGHUP', () => {
   try {
@@ -38,4 +56,9 @@ process.on('SIGHUP', () => {
     );
   }
 });
-onShutdown(logger, [() => gateway.app.close(), async () => redis?.disconnect()]);
+const shutdown = onShutdown(logger, [
+  () => gateway.app.close(),
+  async () => redis?.disconnect(),
+  () => telemetry.shutdown(),
+]);
+reportProcessErrors(errorReporterOf(gateway.app)!, shutdown);

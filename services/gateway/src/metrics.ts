@@ -18,7 +18,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     upstreamErrors: new Counter({
       name: 'tessera_upstream_errors_total',
-      help: 'Upstream connection failures and timeouts, by pool and kind.',
+      help: 'Upstream failures by pool and kind: connection, timeout, body (the response broke off after its headers were relayed).',
       labelNames: ['upstream', 'kind'] as const,
       registers: [registry],
     }),

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeader } from 'node:http';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -20,8 +20,6 @@ const STRIPPED_RESPONSE = new Set([...HOP_BY_HOP, 'server', 'x-powered-by']);
 /** What the gateway knows about the client for the forwarded headers. */
 export interface ForwardContext {
   requestId: string;
-  /** The client's address as computed from trusted proxies only. */
-  clientIp: string;
   /** The peer of the TCP connection. */
   peerIp: string;
   /** Whether the peer is a trusted proxy (then its X-Forwarded-* are kept and extended). */
@@ -31,47 +29,60 @@ export interface ForwardContext {
 }
 
 /**
- * Request headers for the upstream: hop-by-hop removed, `x-request-id` set, and
- * `x-forwarded-for/proto/host` rebuilt so a client that is not a trusted proxy cannot spoof them.
+ * Request headers for the upstream as a flat `[name, value, name, value, …]` list (what undici
+ * takes without copying): hop-by-hop removed, `x-request-id` set, and `x-forwarded-for/proto/host`
+ * rebuilt so a client that is not a trusted proxy cannot spoof them.
  *
  * @example
  * const headers = forwardHeaders(request.headers, ctx);
  */
-export function forwardHeaders(
-  incoming: IncomingHttpHeaders,
-  ctx: ForwardContext,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+export function forwardHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): string[] {
+  const out: string[] = [];
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-')) continue;
+    if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-') || name === 'x-request-id') continue;
     const value = incoming[name];
-    if (value !== undefined) out[name] = value;
+    if (typeof value === 'string') out.push(name, value);
+    else if (value !== undefined) for (const v of value) out.push(name, v);
   }
   const priorFor = ctx.peerTrusted ? incoming['x-forwarded-for'] : undefined;
-  out['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${ctx.peerIp}` : ctx.peerIp;
+  out.push('x-forwarded-for', priorFor ? `${String(priorFor)}, ${ctx.peerIp}` : ctx.peerIp);
   const priorProto = ctx.peerTrusted ? incoming['x-forwarded-proto'] : undefined;
-  out['x-forwarded-proto'] =
-    typeof priorProto === 'string' && /^https?$/.test(priorProto) ? priorProto : ctx.proto;
+  out.push(
+    'x-forwarded-proto',
+    typeof priorProto === 'string' && /^https?$/.test(priorProto) ? priorProto : ctx.proto,
+  );
   const priorHost = ctx.peerTrusted ? incoming['x-forwarded-host'] : undefined;
-  out['x-forwarded-host'] = typeof priorHost === 'string' ? priorHost : ctx.host;
-  out['x-request-id'] = ctx.requestId;
+  out.push('x-forwarded-host', typeof priorHost === 'string' ? priorHost : ctx.host);
+  out.push('x-request-id', ctx.requestId);
   return out;
 }
 
+/** A response header list for `ServerResponse.writeHead`: `[name, value, name, value, …]`. */
+export type HeaderList = OutgoingHttpHeader[];
+
 /**
- * Copies upstream response headers that may reach the client.
+ * The response headers for the client as one flat list for `writeHead`: the edge's own headers
+ * (security headers, CORS, RateLimit, request id) unless the upstream sent the same field, then
+ * the upstream's headers minus hop-by-hop ones, `Server` and `X-Powered-By`. An upstream header
+ * wins over the edge's (e.g. a route's own Content-Security-Policy).
  *
  * @example
- * for (const [k, v] of responseHeaders(res.headers)) reply.header(k, v);
+ * res.writeHead(status, responseHeaders(upstreamHeaders, reply.getHeaders()));
  */
 export function responseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Array<[string, string | string[]]> {
-  const out: Array<[string, string | string[]]> = [];
-  for (const name in headers) {
-    const value = headers[name];
+  upstream: Record<string, string | string[] | undefined>,
+  edge: Readonly<Record<string, OutgoingHttpHeader | undefined>>,
+): HeaderList {
+  const out: HeaderList = [];
+  for (const name in edge) {
+    const value = edge[name];
+    if (value === undefined || upstream[name] !== undefined) continue;
+    out.push(name, value);
+  }
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || STRIPPED_RESPONSE.has(name)) continue;
-    out.push([name, value]);
+    out.push(name, value);
   }
   return out;
 }

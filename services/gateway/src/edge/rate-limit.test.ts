@@ -1,0 +1,99 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectRedis } from '@tessera/cache';
+import { TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
+import type { Redis } from 'ioredis';
+import { memoryRateLimitStore, redisRateLimitStore, type RateLimitPolicy } from './rate-limit.ts';
+
+const clients: Redis[] = [];
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
+
+async function redisStore(maxBatch?: number) {
+  const redis = await connectRedis(TEST_REDIS_URL);
+  clients.push(redis);
+  const store = redisRateLimitStore(redis, testKeyPrefix('rl-batch'), maxBatch);
+  // Count the script calls (the store looks the command up on every call).
+  const target = redis as unknown as Record<string, (...args: unknown[]) => Promise<number[]>>;
+  const original = target.tesseraGcraBatch!.bind(redis);
+  let calls = 0;
+  target.tesseraGcraBatch = (...args: unknown[]) => {
+    calls++;
+    return original(...args);
+  };
+  return { store, calls: () => calls };
+}
+
+const policy = (name: string, limit: number): RateLimitPolicy => ({ name, limit, windowSeconds: 60 });
+
+describe('Redis rate-limit batches', () => {
+  it('decides concurrent requests in one script call exactly as one after another', async () => {
+    const { store, calls } = await redisStore();
+    const ip = policy('ip', 3);
+    const decisions = await Promise.all(
+      Array.from({ length: 5 }, () => store.take([{ policy: ip, key: '203.0.113.9' }])),
+    );
+    expect(calls()).toBe(1);
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false, false]);
+    expect(decisions.map((d) => d.remaining)).toEqual([2, 1, 0, 0, 0]);
+    expect(decisions[4]!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // The memory store (one request at a time) agrees.
+    const memory = memoryRateLimitStore();
+    const sequential = [];
+    for (let i = 0; i < 5; i++) sequential.push(await memory.take([{ policy: ip, key: '203.0.113.9' }]));
+    expect(sequential.map((d) => [d.allowed, d.remaining])).toEqual(
+      decisions.map((d) => [d.allowed, d.remaining]),
+    );
+  });
+
+  it('charges a request only when all its keys allow, even inside a batch', async () => {
+    const { store } = await redisStore();
+    const ip = policy('ip', 100);
+    const user = policy('user', 1);
+    const [first, second, third] = await Promise.all([
+      store.take([
+        { policy: ip, key: 'a' },
+        { policy: user, key: 'u1' },
+      ]),
+      store.take([
+        { policy: ip, key: 'a' },
+        { policy: user, key: 'u1' },
+      ]),
+      store.take([{ policy: ip, key: 'a' }]),
+    ]);
+    expect(first.allowed).toBe(true);
+    expect(second.allowed).toBe(false);
+    expect(second.policy.name).toBe('user');
+    // The refused request did not charge the IP key: 100 - 2 allowed requests.
+    expect(third.allowed).toBe(true);
+    expect(third.remaining).toBe(98);
+  });
+
+  it('sends requests arriving during a round trip together afterwards, in chunks of maxBatch', async () => {
+    const { store, calls } = await redisStore(4);
+    const ip = policy('ip', 1000);
+    const first = store.take([{ policy: ip, key: 'b' }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // `first` is in flight now: these ten wait for it, then go as three calls of at most 4.
+    const rest = Array.from({ length: 10 }, () => store.take([{ policy: ip, key: 'b' }]));
+    const all = await Promise.all([first, ...rest]);
+    expect(all.every((d) => d.allowed)).toBe(true);
+    expect(all.map((d) => d.remaining).sort((x, y) => y - x)).toEqual(
+      Array.from({ length: 11 }, (_, i) => 999 - i),
+    );
+    expect(calls()).toBe(4);
+  });
+
+  it('fails every request of a batch when Redis is down, and recovers for the next', async () => {
+    const dead = await connectRedis('redis://127.0.0.1:1', { readyTimeoutMs: 100 });
+    clients.push(dead);
+    const store = redisRateLimitStore(dead, testKeyPrefix('rl-dead'));
+    const ip = policy('ip', 10);
+    const results = await Promise.allSettled([
+      store.take([{ policy: ip, key: 'c' }]),
+      store.take([{ policy: ip, key: 'c' }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await expect(store.take([{ policy: ip, key: 'c' }])).rejects.toBeDefined();
+  });
+});
