@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { JSONWebKeySet } from 'jose';
 import {
+  createHttpMetrics,
   createHttpServer,
   systemClock,
   type Clock,
@@ -13,7 +14,8 @@ import {
   type Logger,
   type ReadinessCheck,
 } from '@tessera/kernel';
-import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
+import { pendingMigrations, ping, registerPoolMetrics, type SqlConnection } from '@tessera/db';
+import { disabledTelemetry, type ErrorSink, type Telemetry } from '@tessera/telemetry';
 import { createTwoLevelCache, type TwoLevelCache } from '@tessera/cache';
 import { createTokenVerifier, fastifyAuth } from '@tessera/auth-middleware';
 import type {
@@ -47,7 +49,9 @@ import { JwtTokenSigner } from './tokens/signer.ts';
 import { revokedAccessTokens, usedClientAssertions } from './tokens/table.ts';
 import { LocalAccessTokenVerifier } from './tokens/verifier.ts';
 import { HttpUsersGateway } from './users-gateway.ts';
+import { tracedSigner } from './tracing.ts';
 import { flowsFeature } from './flows-feature.ts';
+import { createAuthMetrics, registerSigningKeyMetrics, type AuthMetrics } from './metrics.ts';
 
 /** What features receive: the core's services. */
 export interface AuthCore {
@@ -65,6 +69,9 @@ export interface AuthCore {
   jwks: () => Promise<JSONWebKeySet>;
   redis: Redis | undefined;
   redisKeyPrefix: string;
+  /** Business metrics (tokens issued, logins, reuse detections, revocations). */
+  metrics: AuthMetrics;
+  telemetry: Telemetry;
 }
 
 /** A feature's contribution; `createFlows(...)` returns this shape. */
@@ -109,6 +116,10 @@ export interface AuthAppDeps {
   keyRefreshIntervalMs?: number | undefined;
   /** How often features purge expired state (default 5 min). */
   purgeIntervalMs?: number | undefined;
+  /** Tracing for this service; `conn`, `db` and `redis` should be the traced views (see main.ts). */
+  telemetry?: Telemetry | undefined;
+  /** Sentry-compatible sink for error reports, besides the log. */
+  errorSink?: ErrorSink | undefined;
 }
 
 /** The built service and its parts (for the CLI, tests and the all-in-one process). */
@@ -142,6 +153,9 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   const issuer = config.publicUrl;
   const redisKeyPrefix = deps.redisKeyPrefix ?? 'tessera:auth:';
   const stops: Array<() => void> = [];
+  const telemetry = deps.telemetry ?? disabledTelemetry('auth');
+  const httpMetrics = createHttpMetrics({ service: 'auth' }, { exemplars: telemetry.enabled });
+  const metrics = createAuthMetrics(httpMetrics.registry);
 
   const keys = new KeyStore({
     db,
@@ -154,13 +168,14 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     ...(deps.keyRefreshIntervalMs === undefined ? {} : { refreshIntervalMs: deps.keyRefreshIntervalMs }),
   });
   await keys.init();
+  registerSigningKeyMetrics(httpMetrics.registry, keys, config.signingKeyMaxAgeDays * 86_400);
 
   const clients = new ClientRepository(db, clock, {
     defaultAudience: config.apiAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
   const clientLookup = new CachedClientLookup(clients);
-  const signer = new JwtTokenSigner({ keys, issuer, clock });
+  const signer = tracedSigner(new JwtTokenSigner({ keys, issuer, clock }), telemetry);
   const idSet = (name: string, table: typeof revokedAccessTokens): ExpiringIdSet => {
     if (deps.redis) return new RedisIdSet(deps.redis, `${redisKeyPrefix}${name}:`, clock);
     const set = new DbIdSet(db, table, clock);
@@ -188,6 +203,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
       redis: deps.redis,
       subscriber: deps.redisSubscriber,
       logger,
+      registry: httpMetrics.registry,
     });
     ownUsers = new HttpUsersGateway({
       baseUrl: config.usersUrl,
@@ -195,6 +211,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
       audience: config.apiAudience,
       clock,
       authzCache,
+      telemetry,
     });
     users = ownUsers;
   }
@@ -212,6 +229,8 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     jwks: () => keys.publicJwks(),
     redis: deps.redis,
     redisKeyPrefix,
+    metrics,
+    telemetry,
   };
   const features = (deps.features ?? [flowsFeature]).map((factory) => factory(core));
   const grants: GrantHandler[] = [
@@ -239,6 +258,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   const readiness: ReadinessCheck[] = [];
   const conn = deps.conn;
   if (conn) {
+    registerPoolMetrics(conn, httpMetrics.registry);
     readiness.push({ name: 'postgres', critical: true, check: () => ping(conn) });
     readiness.push({
       name: 'migrations',
@@ -257,6 +277,9 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     corsOrigins: config.corsOrigins,
     hsts: issuer.startsWith('https:'),
     readiness,
+    metrics: httpMetrics,
+    telemetry,
+    errorSink: deps.errorSink,
     ...(deps.trustProxy === undefined ? {} : { trustProxy: deps.trustProxy }),
   });
 
@@ -273,7 +296,15 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     clock,
   });
   await app.register(async (scope) =>
-    registerOAuthEndpoints(scope, { authenticator, grants, verifier, denylist, refreshTokens, issuer }),
+    registerOAuthEndpoints(scope, {
+      authenticator,
+      grants,
+      verifier,
+      denylist,
+      refreshTokens,
+      issuer,
+      metrics,
+    }),
   );
 
   const metadata = buildMetadata({

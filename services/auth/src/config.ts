@@ -45,6 +45,7 @@ export const authConfigSpec = {
   idTokenTtlSeconds: envInt('AUTH_ID_TOKEN_TTL', { default: 3600, min: 60, max: 86_400 }),
   sessionTtlSeconds: envInt('AUTH_SESSION_TTL', { default: 28_800, min: 60, max: 30 * 86_400 }),
   keyPropagationSeconds: envInt('AUTH_KEY_PROPAGATION_SECONDS', { default: 900, min: 0, max: 7 * 86_400 }),
+  signingKeyMaxAgeDays: envInt('TESSERA_SIGNING_KEY_MAX_AGE_DAYS', { default: 90, min: 1, max: 3650 }),
   logLevel: envEnum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     default: 'info',
   }),
@@ -72,6 +73,8 @@ export interface AuthConfig {
   sessionTtlSeconds: number;
   /** How long a new signing key is published in JWKS before it signs (ADR 0002). */
   keyPropagationSeconds: number;
+  /** Recommended rotation period of a signing key; an alert fires before it passes without a successor. */
+  signingKeyMaxAgeDays: number;
   logLevel: ConfigOf<typeof authConfigSpec>['logLevel'];
   corsOrigins: string[];
 }
@@ -105,6 +108,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     idTokenTtlSeconds: raw.idTokenTtlSeconds,
     sessionTtlSeconds: raw.sessionTtlSeconds,
     keyPropagationSeconds: raw.keyPropagationSeconds,
+    signingKeyMaxAgeDays: raw.signingKeyMaxAgeDays,
     logLevel: raw.logLevel,
     corsOrigins: raw.corsOrigins,
   };

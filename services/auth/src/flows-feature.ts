@@ -70,6 +70,8 @@ export function flowsFeatureWith(overrides: Partial<Omit<FlowConfig, 'issuer'>>)
       redis: core.redis,
       redisKeyPrefix: core.redisKeyPrefix,
       logger: core.logger,
+      metrics: core.metrics,
+      telemetry: core.telemetry,
       config: {
         ...DEFAULT_FLOW_CONFIG,
         sessionTtlSeconds: core.config.sessionTtlSeconds,

@@ -2,9 +2,16 @@
  * `npm run start:auth`: the auth service alone (production, one service per process). Reads the
  * environment, connects PostgreSQL (and Redis when configured), applies migrations, starts.
  */
-import { createLogger, onShutdown } from '@tessera/kernel';
-import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
-import { connectRedis } from '@tessera/cache';
+import { errorSink, telemetry } from './instrument.ts';
+import { createLogger, errorReporterOf, onShutdown, reportProcessErrors } from '@tessera/kernel';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  traceConnection,
+} from '@tessera/db';
+import { connectRedis, traceRedis } from '@tessera/cache';
 import { buildAuthApp } from './app.ts';
 import { loadAuthConfig } from './config.ts';
 import type { AuthDatabase } from './db/database.ts';
@@ -33,7 +40,8 @@ const conn = await openConnection({
   onPoolError: (err) => logger.warn({ err: err.name }, 'idle database client failed'),
 });
 await applyMigrations(conn, authMigrations);
-const db = createDrizzle(conn, schema) as unknown as AuthDatabase;
+const tracedConn = traceConnection(conn, telemetry);
+const db = createDrizzle(tracedConn, schema) as unknown as AuthDatabase;
 const redis = config.redisUrl
   ? await connectRedis(config.redisUrl, { connectionName: 'tessera-auth' })
   : undefined;
@@ -41,15 +49,27 @@ const redisSubscriber = config.redisUrl
   ? await connectRedis(config.redisUrl, { subscriber: true, connectionName: 'tessera-auth-sub' })
   : undefined;
 
-const auth = await buildAuthApp({ config, db, conn, logger, masterKey, redis, redisSubscriber });
+const auth = await buildAuthApp({
+  config,
+  db,
+  conn: tracedConn,
+  logger,
+  masterKey,
+  redis: redis && traceRedis(redis, telemetry),
+  redisSubscriber,
+  telemetry,
+  errorSink,
+});
 await auth.app.listen({ host: config.host, port: config.port });
 logger.info({ issuer: config.publicUrl, alg: config.signingAlg }, 'auth service started');
 
-onShutdown(logger, [
+const shutdown = onShutdown(logger, [
   () => auth.close(),
   async () => {
     redis?.disconnect();
     redisSubscriber?.disconnect();
   },
   () => closeConnection(conn),
+  () => telemetry.shutdown(),
 ]);
+reportProcessErrors(errorReporterOf(auth.app)!, shutdown);

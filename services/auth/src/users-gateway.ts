@@ -11,6 +11,7 @@ import {
   type Clock,
   type ServiceClient,
 } from '@tessera/kernel';
+import { disabledTelemetry, type Telemetry } from '@tessera/telemetry';
 import type { TwoLevelCache } from '@tessera/cache';
 import type { AuthzContext, TokenSigner, UserProfile, UsersGateway } from './contracts.ts';
 
@@ -32,6 +33,8 @@ export interface HttpUsersGatewayOptions {
   /** Propagated headers (request id, traceparent) for each call. */
   headers?: () => Record<string, string>;
   timeoutMs?: number;
+  /** Tracing: each call is a CLIENT span carrying `traceparent`; authz loads get an `authz.load` span. */
+  telemetry?: Telemetry | undefined;
 }
 
 /** Mints and reuses the auth service's own service token. */
@@ -87,6 +90,7 @@ function unexpected(status: number): AppError {
 export class HttpUsersGateway implements UsersGateway {
   readonly #client: ServiceClient;
   readonly #cache: TwoLevelCache<AuthzContext | null> | undefined;
+  readonly #telemetry: Telemetry;
   readonly tokens: ServiceTokenSource;
 
   constructor(options: HttpUsersGatewayOptions) {
@@ -96,8 +100,10 @@ export class HttpUsersGateway implements UsersGateway {
       token: () => this.tokens.get(),
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      telemetry: options.telemetry,
     });
     this.#cache = options.authzCache;
+    this.#telemetry = options.telemetry ?? disabledTelemetry('auth');
   }
 
   async verifyCredentials(email: string, password: string): Promise<{ userId: string } | undefined> {
@@ -139,7 +145,12 @@ export class HttpUsersGateway implements UsersGateway {
       if (res.status === 404 || res.status === 400) return null;
       throw unexpected(res.status);
     };
-    const value = this.#cache ? await this.#cache.get(`authz:${userId}:${orgId}`, load) : await load();
+    const cache = this.#cache;
+    const read = () => (cache ? cache.get(`authz:${userId}:${orgId}`, load) : load());
+    // The span records which cache level answered (`tessera.cache.level`).
+    const value = this.#telemetry.enabled
+      ? await this.#telemetry.span('authz.load', { 'tessera.org_id': orgId }, read)
+      : await read();
     return value ?? undefined;
   }
 

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import swagger from '@fastify/swagger';
 import { fastifyAuth, type TokenVerifier } from '@tessera/auth-middleware';
 import { createTwoLevelCache } from '@tessera/cache';
-import { pendingMigrations, ping, type SqlConnection } from '@tessera/db';
+import { pendingMigrations, ping, registerPoolMetrics, type SqlConnection } from '@tessera/db';
+import type { ErrorSink, Telemetry } from '@tessera/telemetry';
 import {
   createHttpMetrics,
   createHttpServer,
@@ -31,6 +32,10 @@ export interface UsersDeps {
   keyPrefix?: string;
   corsOrigins?: string[];
   cache?: { l1TtlMs?: number; l1Max?: number; l2TtlSeconds?: number; l1?: boolean; l2?: boolean };
+  /** Tracing for this service; `conn`, `db` and `redis` should be the traced views (see main.ts). */
+  telemetry?: Telemetry | undefined;
+  /** Sentry-compatible sink for error reports, besides the log. */
+  errorSink?: ErrorSink | undefined;
 }
 
 /** The built service: the Fastify app and the authz service (the benchmark and tests reach in). */
@@ -47,7 +52,7 @@ export interface UsersApp {
  * await app.listen({ host: '127.0.0.1', port: 8082 });
  */
 export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
-  const metrics = createHttpMetrics({ service: 'users' });
+  const metrics = createHttpMetrics({ service: 'users' }, { exemplars: deps.telemetry?.enabled ?? false });
   const readiness: ReadinessCheck[] = [
     {
       name: 'postgres',
@@ -68,7 +73,10 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     metrics,
     readiness,
     corsOrigins: deps.corsOrigins ?? [],
+    telemetry: deps.telemetry,
+    errorSink: deps.errorSink,
   });
+  registerPoolMetrics(deps.conn, metrics.registry);
   const options = deps.cache ?? {};
   const cache = createTwoLevelCache<unknown>({
     name: 'users',
@@ -80,7 +88,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     logger: deps.logger,
     registry: metrics.registry,
   });
-  const authz = createAuthzService(deps.db, cache);
+  const authz = createAuthzService(deps.db, cache, deps.telemetry);
   await warmPasswordVerifier();
   await app.register(swagger, {
     openapi: {
@@ -101,7 +109,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
   await app.register(fastifyAuth, { verifier: deps.verifier });
   await app.register(userRoutes, { db: deps.db, authz });
   await app.register(orgRoutes, { db: deps.db, authz });
-  await app.register(internalRoutes, { db: deps.db, authz });
+  await app.register(internalRoutes, { db: deps.db, authz, telemetry: deps.telemetry });
   app.get('/openapi.json', { logLevel: 'warn' }, async () => app.swagger());
   app.addHook('onClose', async () => cache.close());
   return { app, authz };

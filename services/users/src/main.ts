@@ -1,11 +1,24 @@
 /**
  * `npm run start:users`: the user service alone, in production mode (real PostgreSQL required).
- * The only file of this service that reads the environment.
+ * The only file of this service that reads the environment (with instrument.ts, imported first).
  */
+import { errorSink, telemetry } from './instrument.ts';
 import { createTokenVerifier } from '@tessera/auth-middleware';
-import { connectRedis } from '@tessera/cache';
-import { applyMigrations, closeConnection, createDrizzle, openConnection } from '@tessera/db';
-import { createLogger, loadConfigOrExit, onShutdown } from '@tessera/kernel';
+import { connectRedis, traceRedis } from '@tessera/cache';
+import {
+  applyMigrations,
+  closeConnection,
+  createDrizzle,
+  openConnection,
+  traceConnection,
+} from '@tessera/db';
+import {
+  createLogger,
+  errorReporterOf,
+  loadConfigOrExit,
+  onShutdown,
+  reportProcessErrors,
+} from '@tessera/kernel';
 import { buildUsersApp } from './app.ts';
 import { usersConfigSpec } from './config.ts';
 import { schema } from './db/schema.ts';
@@ -34,22 +47,27 @@ const verifier = createTokenVerifier({
   issuer: config.publicUrl.replace(/\/+$/, ''),
   audience: config.apiAudience,
 });
+const tracedConn = traceConnection(conn, telemetry);
 const { app } = await buildUsersApp({
-  db: createDrizzle(conn, schema),
-  conn,
+  db: createDrizzle(tracedConn, schema),
+  conn: tracedConn,
   logger,
   verifier,
-  redis,
+  redis: redis && traceRedis(redis, telemetry),
   subscriber,
   corsOrigins: config.corsOrigins,
   cache: { l1TtlMs: config.authzL1TtlMs, l2TtlSeconds: config.authzL2TtlSeconds },
+  telemetry,
+  errorSink,
 });
 await app.listen({ host: config.host, port: config.port });
-onShutdown(logger, [
+const shutdown = onShutdown(logger, [
   () => app.close(),
   async () => {
     redis?.disconnect();
     subscriber?.disconnect();
   },
   () => closeConnection(conn),
+  () => telemetry.shutdown(),
 ]);
+reportProcessErrors(errorReporterOf(app)!, shutdown);

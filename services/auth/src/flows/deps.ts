@@ -8,6 +8,8 @@ import type { Redis, Cluster } from 'ioredis';
 import type { JSONWebKeySet } from 'jose';
 import type { AccessTokenDenylist, ClientLookup, TokenSigner, UsersGateway } from '../contracts.ts';
 import type { AuthDatabase } from '../db/database.ts';
+import type { AuthMetrics } from '../metrics.ts';
+import type { Telemetry } from '@tessera/telemetry';
 
 export type { AuthDatabase };
 
@@ -76,6 +78,9 @@ export interface FlowDeps {
   /** Prefix of the Redis keys written by the flows. */
   redisKeyPrefix?: string | undefined;
   logger?: Logger | undefined;
+  /** Business metrics (logins, lockouts, reuse detections); absent in unit tests. */
+  metrics?: AuthMetrics | undefined;
+  telemetry?: Telemetry | undefined;
 }
 
 /**

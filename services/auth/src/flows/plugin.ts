@@ -75,7 +75,7 @@ export function createFlows(deps: FlowDeps): Flows {
     }),
     new SessionCookie(issuer),
   );
-  const families = new GrantFamilies(db, clock, deps.denylist, deps.logger);
+  const families = new GrantFamilies(db, clock, deps.denylist, deps.logger, deps.metrics);
   const codes = new AuthorizationCodes(db, clock);
   const refreshTokens = new RefreshTokens(db, clock);
   const consents = new ConsentStore(db, clock);
@@ -120,6 +120,7 @@ export function createFlows(deps: FlowDeps): Flows {
         users: deps.users,
         guard,
         ownOrigin,
+        metrics: deps.metrics,
       });
       registerOrganizationRoutes(app, { sessions, pending, users: deps.users, ownOrigin });
       registerConsentRoutes(app, { sessions, pending, consents, flow, ownOrigin });
@@ -141,7 +142,7 @@ export function createFlows(deps: FlowDeps): Flows {
     },
     grantHandlers: [
       createAuthorizationCodeGrant({ ...issuerDeps, codes }),
-      createRefreshTokenGrant(issuerDeps),
+      createRefreshTokenGrant({ ...issuerDeps, telemetry: deps.telemetry }),
     ],
     refreshTokenStore: new GrantRefreshTokenStore(refreshTokens, families, clock),
     async purgeExpired() {

@@ -1,7 +1,9 @@
-import { and, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import { uuidv7, type Clock, type Logger } from '@tessera/kernel';
 import type { AccessTokenDenylist } from '../contracts.ts';
+import type { AuthMetrics } from '../metrics.ts';
 import type { AuthDatabase } from '../flows/deps.ts';
+import { KeyedBatcher } from './batcher.ts';
 import { grantAccessTokens, grantFamilies } from './table.ts';
 
 /** A grant family row. */
@@ -32,12 +34,31 @@ export class GrantFamilies {
   readonly #clock: Clock;
   readonly #denylist: AccessTokenDenylist;
   readonly #logger: Logger | undefined;
+  readonly #metrics: Pick<AuthMetrics, 'refreshReuse' | 'tokensRevoked'> | undefined;
+  /** Runs on every refresh: batched across concurrent requests, a named prepared statement. */
+  readonly #revokedAt: KeyedBatcher<string, Date | null>;
 
-  constructor(db: AuthDatabase, clock: Clock, denylist: AccessTokenDenylist, logger?: Logger) {
+  constructor(
+    db: AuthDatabase,
+    clock: Clock,
+    denylist: AccessTokenDenylist,
+    logger?: Logger,
+    metrics?: Pick<AuthMetrics, 'refreshReuse' | 'tokensRevoked'>,
+  ) {
     this.#db = db;
     this.#clock = clock;
     this.#denylist = denylist;
     this.#logger = logger;
+    this.#metrics = metrics;
+    const revokedAt = db
+      .select({ id: grantFamilies.id, revokedAt: grantFamilies.revokedAt })
+      .from(grantFamilies)
+      .where(sql`${grantFamilies.id} = any(${sql.placeholder('ids')}::uuid[])`)
+      .prepare('auth_grant_families_revoked_at');
+    this.#revokedAt = new KeyedBatcher(async (ids: string[]) => {
+      const rows = await revokedAt.execute({ ids });
+      return new Map(rows.map((row) => [row.id, row.revokedAt]));
+    });
   }
 
   /** Creates a family (with the code that starts it) and returns its id. */
@@ -65,12 +86,9 @@ export class GrantFamilies {
 
   /** True when the family has been revoked. */
   async isRevoked(familyId: string): Promise<boolean> {
-    const [row] = await this.#db
-      .select({ revokedAt: grantFamilies.revokedAt })
-      .from(grantFamilies)
-      .where(eq(grantFamilies.id, familyId))
-      .limit(1);
-    return !row || row.revokedAt !== null;
+    // undefined (no such family, e.g. purged) counts as revoked.
+    const revokedAt = await this.#revokedAt.load(familyId);
+    return revokedAt !== null;
   }
 
   /**
@@ -87,6 +105,10 @@ export class GrantFamilies {
       .where(and(eq(grantFamilies.id, familyId), isNull(grantFamilies.revokedAt)))
       .returning({ clientId: grantFamilies.clientId });
     const first = marked[0];
+    if (reason === 'refresh_token_reuse') this.#metrics?.refreshReuse.inc();
+    if (first && (reason === 'refresh_token_reuse' || reason === 'code_reuse')) {
+      this.#metrics?.tokensRevoked.inc({ reason: reason === 'code_reuse' ? 'code_reuse' : 'refresh_reuse' });
+    }
     if (first) {
       // Reuse means a code or refresh token leaked: a security event worth a warning.
       const level = reason === 'code_reuse' || reason === 'refresh_token_reuse' ? 'warn' : 'info';

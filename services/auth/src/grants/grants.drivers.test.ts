@@ -49,6 +49,40 @@ describe.each(['pg', 'pglite'] as const)('grant storage on %s', (driver) => {
     expect(refreshRace.map((r) => r.status).sort()).toEqual([200, 400]);
   });
 
+  it('keeps rotation exact when many refreshes share batched statements', async () => {
+    // Refreshes of one moment share one lookup, one rotation and one re-check statement: each
+    // token still rotates exactly once, and each raced token has exactly one winner.
+    const chains = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const { clientId, result } = await issued();
+        return { clientId, start: tokens(await redeem(server, clientId, result)) };
+      }),
+    );
+    const solo = chains.slice(0, 3);
+    const raced = chains.slice(3);
+    const [soloResults, racedResults] = await Promise.all([
+      Promise.all(solo.map((c) => refresh(server, c.clientId, c.start.refresh_token ?? ''))),
+      Promise.all(
+        raced.map((c) =>
+          Promise.all([
+            refresh(server, c.clientId, c.start.refresh_token ?? ''),
+            refresh(server, c.clientId, c.start.refresh_token ?? ''),
+          ]),
+        ),
+      ),
+    ]);
+    expect(soloResults.map((r) => r.status)).toEqual([200, 200, 200]);
+    for (const pair of racedResults) expect(pair.map((r) => r.status).sort()).toEqual([200, 400]);
+    // The unraced chains go on; every rotated token is now a reuse.
+    const next = soloResults.map((r) => tokens(r).refresh_token ?? '');
+    const again = await Promise.all(solo.map((c, i) => refresh(server, c.clientId, next[i] ?? '')));
+    expect(again.map((r) => r.status)).toEqual([200, 200, 200]);
+    const replays = await Promise.all(
+      solo.map((c) => refresh(server, c.clientId, c.start.refresh_token ?? '')),
+    );
+    expect(replays.map((r) => r.body.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
+  });
+
   it('remembers consent and sessions', async () => {
     const clientId = `third-${randomUUID()}`;
     await server.clients.add(testClient({ clientId, firstParty: false }));

@@ -3,7 +3,10 @@ import type { LoginGuardConfig } from '../flows/deps.ts';
 import type { AttemptCounters } from './attempt-counters.ts';
 
 /** What the guard decided before a login attempt. */
-export type GuardVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+export type GuardVerdict =
+  | { allowed: true }
+  /** `lockedBy` is for metrics only: the response never says which counter applied. */
+  | { allowed: false; retryAfterSeconds: number; lockedBy: 'account' | 'ip' };
 
 /**
  * Brute-force protection of the login form (SECURITY 23, ASVS V2.2): failures are counted per
@@ -28,7 +31,8 @@ export class LoginGuard {
     const [account = 0, address = 0] = await this.#counters.get(this.#keys(email, ip));
     const c = this.#config;
     if (account >= c.accountLockAfter || address >= c.ipLockAfter) {
-      return { allowed: false, retryAfterSeconds: c.windowSeconds };
+      const lockedBy = account >= c.accountLockAfter ? 'account' : 'ip';
+      return { allowed: false, retryAfterSeconds: c.windowSeconds, lockedBy };
     }
     const delay = Math.max(this.#delay(account, c.accountDelayAfter), this.#delay(address, c.ipDelayAfter));
     if (delay > 0) await this.#sleep(delay);

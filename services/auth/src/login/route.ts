@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyReply } from 'fastify';
 import type { HttpServer } from '@tessera/kernel';
+import type { AuthMetrics } from '../metrics.ts';
 import type { UsersGateway } from '../contracts.ts';
 import type { GrantFamilies } from '../grants/families.ts';
 import type { BrowserSessions, CurrentSession } from '../sessions/browser.ts';
@@ -29,6 +30,8 @@ export interface LoginRouteDeps {
   users: UsersGateway;
   guard: LoginGuard;
   ownOrigin: string;
+  /** `tessera_logins_total{result}`, `tessera_login_lockouts_total{scope}`. */
+  metrics?: AuthMetrics | undefined;
 }
 
 const LoginQuery = Type.Object({ interaction: Type.Optional(Type.String({ maxLength: 64 })) });
@@ -73,12 +76,15 @@ export function registerLoginRoutes(app: HttpServer, deps: LoginRouteDeps): void
     const password = form.password ?? '';
     const verdict = await deps.guard.before(email, request.ip);
     if (!verdict.allowed) {
+      deps.metrics?.logins.inc({ result: 'locked' });
+      deps.metrics?.lockouts.inc({ scope: verdict.lockedBy });
       request.log.warn({ ip: request.ip }, 'login refused: too many failed attempts');
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       return sendLoginPage(reply, 429, { ...loginModel(current, pending), email, error: TOO_MANY_ATTEMPTS });
     }
     const verified = email && password ? await deps.users.verifyCredentials(email, password) : undefined;
     if (!verified) {
+      deps.metrics?.logins.inc({ result: 'failure' });
       await deps.guard.failed(email, request.ip);
       return sendLoginPage(reply, 401, {
         ...loginModel(current, pending),
@@ -86,6 +92,7 @@ export function registerLoginRoutes(app: HttpServer, deps: LoginRouteDeps): void
         error: INVALID_CREDENTIALS,
       });
     }
+    deps.metrics?.logins.inc({ result: 'success' });
     await deps.guard.succeeded(email);
     await startSession(reply, deps, current, verified.userId);
     const next = pending ? pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }) : PATHS.login;

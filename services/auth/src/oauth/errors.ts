@@ -4,7 +4,7 @@
  * `invalid_client` after a Basic-auth attempt is a 401 with `WWW-Authenticate` (§5.2).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, safeErrorForLog } from '@tessera/kernel';
+import { AppError, errorReporterOf, safeErrorForLog } from '@tessera/kernel';
 
 /** Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 8707 §2 and RFC 6750 §3.1 used by our endpoints. */
 export const OAUTH_ERROR_CODES = [
@@ -144,9 +144,11 @@ export function renderOAuthError(
   reply: FastifyReply,
   err: OAuthError,
 ): FastifyReply {
-  if (err.status >= 500)
-    request.log.error({ err: safeErrorForLog(err.cause ?? err) }, 'oauth request failed');
-  else request.log.info({ code: err.error, status: err.status }, 'oauth request rejected');
+  if (err.status >= 500) {
+    const reporter = errorReporterOf(request.server);
+    if (reporter) reporter.reportRequest(request, err.status, err.cause ?? err);
+    else request.log.error({ err: safeErrorForLog(err.cause ?? err) }, 'oauth request failed');
+  } else request.log.info({ code: err.error, status: err.status }, 'oauth request rejected');
   const body: OAuthErrorBody = { error: err.error };
   if (err.status < 500 && err.description) body.error_description = err.description;
   if (err.headers) void reply.headers(err.headers);

@@ -6,6 +6,7 @@
 import formbody from '@fastify/formbody';
 import type { HttpServer } from '@tessera/kernel';
 import type { AccessTokenDenylist, GrantHandler, RefreshTokenStore } from '../contracts.ts';
+import type { AuthMetrics } from '../metrics.ts';
 import type { LocalAccessTokenVerifier } from '../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from './client-auth.ts';
 import { oauthErrorHandler } from './errors.ts';
@@ -44,6 +45,7 @@ export interface OAuthEndpointsDeps {
   denylist: AccessTokenDenylist;
   refreshTokens: RefreshTokenStore | undefined;
   issuer: string;
+  metrics?: AuthMetrics | undefined;
 }
 
 /**
@@ -61,7 +63,11 @@ export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpo
     void reply.headers(headers);
     done();
   });
-  registerTokenRoute(scope, { authenticator: deps.authenticator, grants: deps.grants });
+  registerTokenRoute(scope, {
+    authenticator: deps.authenticator,
+    grants: deps.grants,
+    metrics: deps.metrics,
+  });
   registerIntrospectionRoute(scope, deps);
   registerRevocationRoute(scope, deps);
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { TwoLevelCache } from '@tessera/cache';
+import { disabledTelemetry, type Telemetry } from '@tessera/telemetry';
 import type { UsersDb } from '../db/database.ts';
 import { memberships } from '../db/schema.ts';
 import { loadMemberships } from './memberships.ts';
@@ -38,7 +39,11 @@ const viewKey = (userId: string) => `user:${userId}`;
  * const authz = createAuthzService(db, cache);
  * await authz.get(userId, orgId);
  */
-export function createAuthzService(db: UsersDb, cache: TwoLevelCache<unknown>): AuthzService {
+export function createAuthzService(
+  db: UsersDb,
+  cache: TwoLevelCache<unknown>,
+  telemetry: Telemetry = disabledTelemetry('users'),
+): AuthzService {
   const userOrgIds = async (userId: string) =>
     (
       await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))
@@ -48,7 +53,8 @@ export function createAuthzService(db: UsersDb, cache: TwoLevelCache<unknown>): 
       return cache.get(viewKey(userId), load) as Promise<V>;
     },
     get(userId, orgId) {
-      return cache.get(key(orgId, userId), async (): Promise<AuthzContext | null> => {
+      const read = () => cache.get(key(orgId, userId), loadContext) as Promise<AuthzContext | null>;
+      const loadContext = async (): Promise<AuthzContext | null> => {
         const [membership] = await loadMemberships(db, userId, orgId);
         if (!membership) return null;
         return {
@@ -58,7 +64,9 @@ export function createAuthzService(db: UsersDb, cache: TwoLevelCache<unknown>): 
           roles: membership.roles.map((r) => r.name).sort(),
           permissions: membership.permissions,
         };
-      }) as Promise<AuthzContext | null>;
+      };
+      // The span records which level answered (`tessera.cache.level`: l1, l2, load).
+      return telemetry.enabled ? telemetry.span('authz.load', { 'tessera.org_id': orgId }, read) : read();
     },
     async invalidateMembership(userId, orgId) {
       await cache.invalidate(key(orgId, userId));

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { requireScopes } from '@tessera/auth-middleware';
 import { AppError, NotFoundError, type HttpServer } from '@tessera/kernel';
+import { disabledTelemetry, type Telemetry } from '@tessera/telemetry';
 import type { AuthzService } from '../authz/authz-service.ts';
 import type { UsersDb } from '../db/database.ts';
 import { loadMemberships } from '../authz/memberships.ts';
@@ -12,6 +13,7 @@ import { findUserByEmail, findUserById } from '../users/repository.ts';
 export interface InternalRoutesDeps {
   db: UsersDb;
   authz: AuthzService;
+  telemetry?: Telemetry | undefined;
 }
 
 const Credentials = Type.Object(
@@ -65,6 +67,7 @@ const invalidCredentials = () =>
  */
 export async function internalRoutes(app: HttpServer, deps: InternalRoutesDeps): Promise<void> {
   const { db, authz } = deps;
+  const telemetry = deps.telemetry ?? disabledTelemetry('users');
   const internal = requireScopes('internal');
 
   app.post(
@@ -80,7 +83,9 @@ export async function internalRoutes(app: HttpServer, deps: InternalRoutesDeps):
       const user = await findUserByEmail(db, request.body.email);
       // Always one argon2id verification (a dummy one when the email is unknown), so the answer
       // takes the same time whether or not the account exists (SECURITY 22).
-      const ok = await verifyPassword(user?.passwordHash ?? null, request.body.password);
+      const ok = await telemetry.span('password.verify', {}, () =>
+        verifyPassword(user?.passwordHash ?? null, request.body.password),
+      );
       if (!user || !ok || user.status !== 'active') throw invalidCredentials();
       return { userId: user.id };
     },

@@ -5,6 +5,7 @@
  * unknown, foreign or already invalid tokens still answer 200 (§2.2), so the answer reveals nothing.
  */
 import type { HttpServer } from '@tessera/kernel';
+import type { AuthMetrics } from '../../metrics.ts';
 import type { AccessTokenDenylist, RefreshTokenStore } from '../../contracts.ts';
 import { LocalAccessTokenVerifier } from '../../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
@@ -19,6 +20,7 @@ export interface RevocationRouteDeps {
   verifier: LocalAccessTokenVerifier;
   denylist: AccessTokenDenylist;
   refreshTokens: RefreshTokenStore | undefined;
+  metrics?: AuthMetrics | undefined;
 }
 
 /**
@@ -36,9 +38,13 @@ export function registerRevocationRoute(app: HttpServer, deps: RevocationRouteDe
 
     if (LocalAccessTokenVerifier.looksLikeJwt(token)) {
       const claims = await deps.verifier.verify(token);
-      if (claims && claims.client_id === client.clientId) await deps.denylist.add(claims.jti, claims.exp);
+      if (claims && claims.client_id === client.clientId) {
+        await deps.denylist.add(claims.jti, claims.exp);
+        deps.metrics?.tokensRevoked.inc({ reason: 'revocation_request' });
+      }
     } else if (token.length <= 512) {
-      await deps.refreshTokens?.revokeFamily(token, client.clientId);
+      const revoked = await deps.refreshTokens?.revokeFamily(token, client.clientId);
+      if (revoked) deps.metrics?.tokensRevoked.inc({ reason: 'revocation_request' });
     }
     return reply.code(200).send();
   });

@@ -5,6 +5,7 @@
  * (set by the OAuth scope in `oauth/plugin.ts`).
  */
 import { Type } from 'typebox';
+import type { AuthMetrics } from '../../metrics.ts';
 import type { HttpServer } from '@tessera/kernel';
 import type { GrantHandler, GrantType } from '../../contracts.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
@@ -17,6 +18,8 @@ export const TOKEN_PATH = '/oauth2/token';
 export interface TokenRouteDeps {
   authenticator: TesseraClientAuthenticator;
   grants: readonly GrantHandler[];
+  /** Counts `tessera_tokens_issued_total{grant_type,client_id}`. */
+  metrics?: AuthMetrics | undefined;
 }
 
 const TokenResponseSchema = Type.Object({
@@ -65,6 +68,8 @@ export function registerTokenRoute(app: HttpServer, deps: TokenRouteDeps): void 
     if (!client.grantTypes.includes(grantType as GrantType)) {
       throw new OAuthError('unauthorized_client', 'the client may not use this grant type');
     }
-    return handler.handle(client, params, request);
+    const response = await handler.handle(client, params, request);
+    deps.metrics?.tokensIssued.inc({ grant_type: grantType, client_id: client.clientId });
+    return response;
   });
 }

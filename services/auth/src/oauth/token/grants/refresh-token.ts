@@ -1,4 +1,5 @@
 import type { Clock } from '@tessera/kernel';
+import type { Telemetry } from '@tessera/telemetry';
 import type { GrantHandler, TokenResponse } from '../../../contracts.ts';
 import type { RefreshTokens } from '../../../grants/refresh-tokens.ts';
 import { OAuthError } from '../../errors.ts';
@@ -15,6 +16,8 @@ import { checkRefreshUser } from './refresh-checks/check-refresh-user.ts';
 export interface RefreshGrantDeps extends TokenIssuerDeps {
   refreshTokens: RefreshTokens;
   clock: Clock;
+  /** Tracing: the rotation is a `refresh.rotate` span. */
+  telemetry?: Telemetry | undefined;
 }
 
 /** The rules a refresh must pass, in order (client first: another client cannot revoke the family). */
@@ -51,7 +54,18 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       // Sign first, then rotate and record the access token in one statement (one commit); a
       // token signed for a rotation that loses the race is never handed out.
       const access = await signAccessToken(deps, { client, family, user, scopes }, authz);
-      const next = await deps.refreshTokens.rotate(stored, client.refreshTokenIdleTtlSeconds, access);
+      const rotate = () => deps.refreshTokens.rotate(stored, client.refreshTokenIdleTtlSeconds, access);
+      const next = deps.telemetry?.enabled
+        ? await deps.telemetry.span(
+            'refresh.rotate',
+            { 'tessera.client_id': client.clientId },
+            async (span) => {
+              const rotated = await rotate();
+              span.setAttribute('tessera.refresh.reuse_detected', !rotated);
+              return rotated;
+            },
+          )
+        : await rotate();
       if (!next) {
         await deps.families.revoke(family.id, 'refresh_token_reuse');
         throw new OAuthError('invalid_grant', 'the refresh token has already been used');
