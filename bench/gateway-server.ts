@@ -1,7 +1,10 @@
 /**
  * The proxy side of `npm run bench -- gateway`: a bare @fastify/http-proxy and the Tessera
  * gateway (Redis rate limiting + edge token check) in front of one users instance. Prints one
- * JSON line with both ports when ready.
+ * JSON line with both ports when ready. `BENCH_GATEWAY_MODULE` (an absolute path to the
+ * `index.ts` of a copy of another revision's `services/gateway/src`, in a directory whose
+ * `node_modules` resolves the workspace packages) benchmarks that gateway instead: before/after
+ * figures with the same command.
  */
 import Fastify from 'fastify';
 import proxy from '@fastify/http-proxy';
@@ -10,7 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { connectRedis } from '@tessera/cache';
 import { createLogger } from '@tessera/kernel';
-import { buildGatewayApp, defaultGatewayConfig } from '@tessera/gateway-service';
+import type * as GatewayService from '@tessera/gateway-service';
+
+const { buildGatewayApp, defaultGatewayConfig } = (await import(
+  process.env.BENCH_GATEWAY_MODULE ?? '@tessera/gateway-service'
+)) as typeof GatewayService;
 
 const upstream = process.env.BENCH_UPSTREAM!;
 const jwksUrl = process.env.BENCH_JWKS_URL!;

@@ -2,6 +2,7 @@
  * Shared benchmark helpers (BENCHMARKING.md): autocannon runs alternated A B A B after a warm-up,
  * medians and pairwise ratios, a markdown table, raw JSON under bench/results/.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
@@ -13,6 +14,19 @@ export interface Target {
   headers?: Record<string, string>;
   method?: 'GET' | 'POST';
   body?: string;
+  /** The server process: each run then also records its CPU µs per request (robust on a busy machine). */
+  pid?: number;
+}
+
+/** CPU time (user + system) of a process in µs, from /proc (Linux, 100 ticks/s); undefined elsewhere. */
+export function cpuUs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One measured run. */
@@ -22,6 +36,8 @@ export interface Run {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU µs per request of the target's server process, when its pid is known. */
+  cpuUsPerRequest?: number;
 }
 
 /** Settings from the environment: BENCH_DURATION (s, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 32). */
@@ -31,8 +47,22 @@ export const settings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
 };
 
+/** Medians of one target's runs. */
+export interface TargetSummary {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  runs: Run[];
+  /** Median CPU µs per request of the target's server process (targets with a pid). */
+  serverCpuUsPerRequest?: number | undefined;
+}
+
 /** Runs autocannon once against a target. */
 export async function measure(target: Target, duration = settings.duration): Promise<Run> {
+  const cpuBefore = cpuUs(target.pid);
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -47,7 +77,13 @@ export async function measure(target: Target, duration = settings.duration): Pro
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    ...perRequestCpu(cpuBefore, cpuUs(target.pid), result.requests.total),
   };
+}
+
+function perRequestCpu(before: number | undefined, after: number | undefined, requests: number) {
+  if (before === undefined || after === undefined || requests === 0) return {};
+  return { cpuUsPerRequest: Math.round((after - before) / requests) };
 }
 
 const median = (xs: number[]) => {
@@ -61,7 +97,7 @@ const median = (xs: number[]) => {
  * @example
  * const summary = await sideBySide([bare, tessera]);
  */
-export async function sideBySide(targets: Target[]) {
+export async function sideBySide(targets: Target[]): Promise<TargetSummary[]> {
   for (const target of targets) await measure(target, 2);
   const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
   for (let round = 0; round < settings.rounds; round++) {
@@ -69,7 +105,7 @@ export async function sideBySide(targets: Target[]) {
       const run = await measure(target);
       runs.get(target.name)!.push(run);
       process.stderr.write(
-        `  round ${round + 1} ${target.name}: ${run.rps.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${run.non2xx || run.errors ? ` (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}\n`,
+        `  round ${round + 1} ${target.name}: ${run.rps.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms${run.cpuUsPerRequest === undefined ? '' : `, ${run.cpuUsPerRequest} CPU µs/req`}${run.non2xx || run.errors ? ` (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}\n`,
       );
     }
   }
@@ -80,6 +116,9 @@ export async function sideBySide(targets: Target[]) {
       rps: median(list.map((r) => r.rps)),
       p50: median(list.map((r) => r.p50)),
       p99: median(list.map((r) => r.p99)),
+      serverCpuUsPerRequest: list.every((r) => r.cpuUsPerRequest !== undefined)
+        ? median(list.map((r) => r.cpuUsPerRequest!))
+        : undefined,
       non2xx: list.reduce((a, r) => a + r.non2xx, 0),
       errors: list.reduce((a, r) => a + r.errors, 0),
       runs: list,
@@ -88,7 +127,7 @@ export async function sideBySide(targets: Target[]) {
 }
 
 /** Median of the per-round ratios a/b of req/s. */
-export function pairwiseRatio(summary: Awaited<ReturnType<typeof sideBySide>>, a: string, b: string): number {
+export function pairwiseRatio(summary: TargetSummary[], a: string, b: string): number {
   const ra = summary.find((s) => s.name === a)!.runs;
   const rb = summary.find((s) => s.name === b)!.runs;
   return median(ra.map((r, i) => r.rps / rb[i]!.rps));
@@ -102,7 +141,7 @@ export function machine(): string {
 /** Writes raw results to bench/results/<name>.json and prints a markdown table. */
 export async function report(
   name: string,
-  summary: Awaited<ReturnType<typeof sideBySide>>,
+  summary: TargetSummary[],
   extra: Record<string, unknown>,
 ): Promise<void> {
   const file = new URL(`./results/${name}.json`, import.meta.url);

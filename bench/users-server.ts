@@ -8,9 +8,10 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { createTestIssuer } from '@tessera/auth-middleware/testing';
-import { connectRedis } from '@tessera/cache';
-import { applyMigrations, createDrizzle, openConnection, rawQuery } from '@tessera/db';
+import { connectRedis, traceRedis } from '@tessera/cache';
+import { applyMigrations, createDrizzle, openConnection, rawQuery, traceConnection } from '@tessera/db';
 import { createLogger } from '@tessera/kernel';
+import { createTelemetry, disabledTelemetry, type Telemetry } from '@tessera/telemetry';
 import { applyUsersSeed, buildUsersApp, usersMigrations, usersTables } from '@tessera/users-service';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL!;
@@ -48,23 +49,51 @@ const logger = createLogger({
   destination: new Writable({ write: (_c, _e, cb) => cb() }),
 });
 const urls: Record<string, string> = {};
-for (const [mode, cache] of [
-  ['l1', { l1TtlMs: 3_600_000 }],
-  ['l2', { l1: false }],
-  ['db', { l1: false, l2: false }],
-] as const) {
+// BENCH_OTLP_URL set: the same modes again with tracing on (100 % and 1 % sampling), exporting there.
+const otlp = process.env.BENCH_OTLP_URL;
+const tracing = (ratio: number) =>
+  createTelemetry({
+    service: `users-bench-${ratio}`,
+    config: {
+      tracesEndpoint: `${otlp}/v1/traces`,
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: ratio,
+      sentryDsn: undefined,
+    },
+  });
+// BENCH_MODE: only that one mode (the tracing comparison runs each in its own process, so one
+// server's span export never runs during another's measurement).
+const only = process.env.BENCH_MODE;
+const allModes: Array<[string, Record<string, unknown>, () => Promise<Telemetry>]> = otlp
+  ? [
+      ['l1', { l1TtlMs: 3_600_000 }, async () => disabledTelemetry('users')],
+      ['l1-traced-100', { l1TtlMs: 3_600_000 }, () => tracing(1)],
+      ['l1-traced-1', { l1TtlMs: 3_600_000 }, () => tracing(0.01)],
+      ['db', { l1: false, l2: false }, async () => disabledTelemetry('users')],
+      ['db-traced-100', { l1: false, l2: false }, () => tracing(1)],
+    ]
+  : [
+      ['l1', { l1TtlMs: 3_600_000 }, async () => disabledTelemetry('users')],
+      ['l2', { l1: false }, async () => disabledTelemetry('users')],
+      ['db', { l1: false, l2: false }, async () => disabledTelemetry('users')],
+    ];
+const modes = allModes.filter(([mode]) => !only || mode === only);
+for (const [mode, cache, makeTelemetry] of modes) {
+  const telemetry = await makeTelemetry();
   const redis = await connectRedis(redisUrl);
   const subscriber = await connectRedis(redisUrl, { subscriber: true });
+  const traced = traceConnection(conn, telemetry);
   const { app } = await buildUsersApp({
-    db,
-    conn,
+    db: createDrizzle(traced, usersTables),
+    conn: traced,
+    telemetry,
     logger,
     verifier: createTokenVerifier({
       jwksUrl: issuer.jwksUrl,
       issuer: issuer.issuer,
       audience: 'tessera-api',
     }),
-    redis,
+    redis: traceRedis(redis, telemetry),
     subscriber,
     keyPrefix: `bench:${mode}:`,
     cache,
@@ -73,7 +102,8 @@ for (const [mode, cache] of [
   urls[mode] =
     `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/users/${userId}?include=memberships`;
 }
-const sample = await (await fetch(urls.l1!, { headers: { authorization: `Bearer ${token}` } })).json();
+const first = Object.values(urls)[0]!;
+const sample = await (await fetch(first, { headers: { authorization: `Bearer ${token}` } })).json();
 const bare = Fastify();
 bare.get('/v1/users/:id', async () => sample);
 await bare.listen({ host: '127.0.0.1', port: 0 });

@@ -6,7 +6,7 @@
  * family is revoked) → introspection says inactive → revocation.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
@@ -30,6 +30,7 @@ import {
   usersTables,
   type UsersApp,
 } from '@tessera/users-service';
+import { freePort } from './support/platform.ts';
 
 const CALLBACK = 'http://127.0.0.1:5173/callback';
 const EMAIL = 'ada@example.com';
@@ -38,14 +39,6 @@ const RS_SECRET = randomBytes(32).toString('base64url');
 
 const quiet = (): Logger =>
   createLogger({ name: 'flow', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function migratedDatabase(migrations: typeof authMigrations) {
   const testDb = await createTestDatabase();

@@ -2,10 +2,21 @@
  * `npm start`: the whole platform in one process (gateway 8080, auth 8081, users 8082) on
  * embedded PostgreSQL under ./.data, or on DATABASE_URL / REDIS_URL when set.
  */
-import { ConfigError, createLogger, onShutdown } from '@tessera/kernel';
+import {
+  ConfigError,
+  createErrorReporter,
+  createLogger,
+  onShutdown,
+  reportProcessErrors,
+} from '@tessera/kernel';
 import { startPlatform } from './platform.ts';
 
-const logger = createLogger({ name: 'tessera', level: process.env.LOG_LEVEL ?? 'info' });
+// No `service` on the root: each service's child logger adds its own (one key, not two).
+const logger = createLogger({
+  name: 'tessera',
+  level: process.env.LOG_LEVEL ?? 'info',
+  base: { service: undefined },
+});
 let platform;
 try {
   platform = await startPlatform({ env: process.env, logger });
@@ -23,8 +34,10 @@ const lines = [
   `  OpenID discovery         ${urls.gateway}/.well-known/openid-configuration`,
   `  auth service             ${urls.auth}`,
   `  users service            ${urls.users}`,
-  `  health / metrics         <service>/livez, /readyz, /metrics (Prometheus) on each port`,
-  `  database                 ${platform.database === 'embedded' ? 'embedded PostgreSQL (PGlite) in ./.data' : 'PostgreSQL from DATABASE_URL'}${platform.redis ? ', Redis from REDIS_URL' : ''}`,
+  `  metrics (Prometheus)     ${urls.gateway}/metrics  ${urls.auth}/metrics  ${urls.users}/metrics`,
+  `  health                   /livez and /readyz on each of those ports`,
+  `  traces                   ${platform.tracesEndpoint ? `OTLP/HTTP to ${platform.tracesEndpoint}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT; see docs/observability.md)'}`,
+  `  database                 ${platform.database === 'embedded' ? `embedded PostgreSQL (PGlite) in ${platform.dataDir}` : 'PostgreSQL from DATABASE_URL'}${platform.redis ? ', Redis from REDIS_URL' : ''}`,
 ];
 if (platform.admin.generatedPassword) {
   lines.push(
@@ -40,9 +53,11 @@ if (platform.demoServiceSecret) {
 if (platform.masterKeySource === 'generated') {
   lines.push(
     '',
-    '  note: a master key was generated into ./.data/master.key (0600). In production set TESSERA_MASTER_KEY.',
+    `  note: a master key was generated into ${platform.dataDir}/master.key (0600). In production set TESSERA_MASTER_KEY.`,
   );
 }
 lines.push('', 'Press Ctrl-C to stop.', '');
 process.stdout.write(lines.join('\n'));
-onShutdown(logger, [() => platform.close()]);
+const shutdown = onShutdown(logger, [() => platform.close()]);
+// Errors inside requests are reported by each service; these are the ones outside any request.
+reportProcessErrors(createErrorReporter({ service: 'tessera', logger }), shutdown);

@@ -13,16 +13,26 @@ import {
   type AuthApp,
   type ClientsSeed,
 } from '@tessera/auth-service';
-import { connectRedis } from '@tessera/cache';
+import { connectRedis, traceRedis } from '@tessera/cache';
+import {
+  createSentrySink,
+  createTelemetry,
+  telemetryConfigFromEnv,
+  TelemetryConfigError,
+  type ErrorSink,
+  type Telemetry,
+  type TelemetryConfig,
+} from '@tessera/telemetry';
 import {
   applyMigrations,
   closeConnection,
   createDrizzle,
+  traceConnection,
   openConnection,
   type SqlConnection,
 } from '@tessera/db';
 import { buildGatewayApp, defaultGatewayConfig, type Gateway } from '@tessera/gateway-service';
-import { createLogger, loadConfig, type Logger } from '@tessera/kernel';
+import { ConfigError, createLogger, loadConfig, type Logger } from '@tessera/kernel';
 import {
   applyUsersSeed,
   buildUsersApp,
@@ -42,7 +52,11 @@ export interface PlatformHandle {
   demoServiceSecret?: string | undefined;
   masterKeySource: 'env' | 'file' | 'generated';
   database: 'embedded' | 'postgres';
+  /** Where embedded data (PGlite, master key) lives. */
+  dataDir: string;
   redis: boolean;
+  /** Where traces are exported (OTLP/HTTP), or undefined when tracing is off. */
+  tracesEndpoint: string | undefined;
   close(): Promise<void>;
 }
 
@@ -68,6 +82,7 @@ const SPA_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
 export async function startPlatform(options: PlatformOptions): Promise<PlatformHandle> {
   const config: PlatformConfig = loadConfig(platformConfigSpec, options.env);
   const authConfig = loadAuthConfig(options.env);
+  const telemetryConfig = readTelemetryConfig(options.env);
   const logger = options.logger ?? createLogger({ name: 'tessera', level: config.logLevel });
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -95,6 +110,13 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     await applyMigrations(conn, authMigrations);
     const usersDb = createDrizzle(conn, usersTables);
     const authDb = createDrizzle(conn, authTables);
+    // One tracer provider per service, so each appears as itself in traces though they share a process.
+    const [usersObs, authObs, gatewayObs] = await Promise.all(
+      ['users', 'auth', 'gateway'].map((service) => observability(service, telemetryConfig)),
+    );
+    cleanups.push(() => Promise.all([usersObs, authObs, gatewayObs].map((o) => o!.telemetry.shutdown())));
+    const usersConn = traceConnection(conn, usersObs!.telemetry);
+    const authConn = traceConnection(conn, authObs!.telemetry);
 
     const admin = await ensureDemoData(usersDb, {
       adminEmail: config.adminEmail,
@@ -155,21 +177,25 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       });
 
     const users: UsersApp = await buildUsersApp({
-      db: usersDb,
-      conn,
+      db: createDrizzle(usersConn, usersTables),
+      conn: usersConn,
       logger: logger.child({ service: 'users' }),
       verifier: verifier(),
-      redis,
+      redis: redis && traceRedis(redis, usersObs!.telemetry),
       subscriber: await subscriber(),
+      telemetry: usersObs!.telemetry,
+      errorSink: usersObs!.errorSink,
     });
     const auth: AuthApp = await buildAuthApp({
       config: { ...authConfig, usersUrl: urls.users, port: authPort!, host: config.host },
-      db: authDb,
-      conn,
+      db: createDrizzle(authConn, authTables),
+      conn: authConn,
       logger: logger.child({ service: 'auth' }),
       masterKey,
-      redis,
+      redis: redis && traceRedis(redis, authObs!.telemetry),
       redisSubscriber: await subscriber(),
+      telemetry: authObs!.telemetry,
+      errorSink: authObs!.errorSink,
     });
     const gateway: Gateway = await buildGatewayApp({
       config: defaultGatewayConfig({
@@ -177,8 +203,10 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
         cors: { token: SPA_ORIGINS, oauth: SPA_ORIGINS, api: SPA_ORIGINS, login: [] },
       }),
       logger: logger.child({ service: 'gateway' }),
-      redis,
+      redis: redis && traceRedis(redis, gatewayObs!.telemetry),
       verifier: verifier(),
+      telemetry: gatewayObs!.telemetry,
+      errorSink: gatewayObs!.errorSink,
     });
     // Stop the public door first, then the services behind it, then the database.
     cleanups.push(
@@ -196,6 +224,8 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       demoServiceSecret: demo.demoServiceSecret,
       masterKeySource,
       database: config.databaseUrl ? 'postgres' : 'embedded',
+      dataDir: displayPath(dataDir),
+      tracesEndpoint: telemetryConfig.tracesEndpoint,
       redis: Boolean(redis),
       close: cleanup,
     };
@@ -203,6 +233,32 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     await cleanup();
     throw err;
   }
+}
+
+/** `./.data` for a directory below the working directory, the absolute path otherwise. */
+function displayPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? `./${relative}` : dir;
+}
+
+/** The telemetry variables, as a `ConfigError` (one line naming the variable) when invalid. */
+function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
+  try {
+    return telemetryConfigFromEnv(env);
+  } catch (err) {
+    if (err instanceof TelemetryConfigError) throw new ConfigError(err.variable, err.problem);
+    throw err;
+  }
+}
+
+/** A service's tracer provider and, with `SENTRY_DSN`, its error sink. */
+async function observability(
+  service: string,
+  config: TelemetryConfig,
+): Promise<{ telemetry: Telemetry; errorSink: ErrorSink | undefined }> {
+  const telemetry = await createTelemetry({ service, config });
+  const errorSink = config.sentryDsn ? await createSentrySink(config.sentryDsn, { service }) : undefined;
+  return { telemetry, errorSink };
 }
 
 /** Port 0 means "any free port": resolved up front because each service must know the others' URLs. */

@@ -1,0 +1,2 @@
+export { startPlatform } from './platform.ts';
+export type { PlatformHandle, PlatformOptions } from './platform.ts';
