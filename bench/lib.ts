@@ -101,7 +101,10 @@ export async function sideBySide(targets: Target[]): Promise<TargetSummary[]> {
   for (const target of targets) await measure(target, 2);
   const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
   for (let round = 0; round < settings.rounds; round++) {
-    for (const target of targets) {
+    // Each round starts one target later, so no target always follows the same neighbour (the
+    // one after the fastest target inherited its GC debt and ran slower in every round).
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+    for (const target of order) {
       const run = await measure(target);
       runs.get(target.name)!.push(run);
       process.stderr.write(

@@ -75,7 +75,7 @@ export function createErrorReporter(options: ErrorReporterOptions): ErrorReporte
         kind: 'request',
         service: options.service,
         err: describe(error, status),
-        traceId: options.telemetry?.traceId() ?? serverTraceId(request.raw),
+        traceId: options.telemetry?.traceId() ?? serverTraceId(request.traceContext),
         requestId: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',

@@ -21,13 +21,22 @@ import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { createErrorReporter, type ErrorReporter } from './error-reporter.ts';
 import { safeErrorForLog } from './safe-error.ts';
 import {
+  captureServerContext,
   serverTraceId,
   setServerRoute,
   traceHttpServer,
   withServerContext,
+  type Context,
   type ErrorSink,
   type Telemetry,
 } from '@tessera/telemetry';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's trace context (its server span) when tracing is on; null otherwise. */
+    traceContext: Context | null;
+  }
+}
 
 export { safeErrorForLog };
 
@@ -125,13 +134,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     telemetry: options.telemetry,
   });
   app.decorate('errorReporter', reporter);
+  const traced = options.telemetry?.enabled ?? false;
+  // Declared up front so every request object has the same shape, traced or not.
+  app.decorateRequest('traceContext', null);
   if (options.telemetry?.enabled) {
     traceHttpServer(app.server, options.telemetry, HEALTH_ROUTES);
-    app.addHook('onRequest', (request, _reply, done) => {
-      setServerRoute(request.raw, request.method, request.routeOptions.url);
-      done();
-    });
-    app.addHook('preValidation', (request, _reply, done) => withServerContext(request.raw, done));
+    app.addHook('preValidation', (request, _reply, done) => withServerContext(request.traceContext, done));
   }
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -156,6 +164,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   // Callback-style hooks: these run on every request, and an async hook costs a promise each time.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security).header('x-request-id', request.id);
+    if (traced) {
+      // The first hook runs inside the context traceHttpServer entered: keep it for the hooks
+      // that run outside it (after body parsing, on response).
+      request.traceContext = captureServerContext();
+      setServerRoute(request.traceContext, request.method, request.routeOptions.url);
+    }
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -169,7 +183,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (metrics.exemplars) {
       // With exemplars on, prom-client's observe takes one object (the two-argument form would
       // record nothing); the exemplar links the sample to its trace when that trace is sampled.
-      const traceId = serverTraceId(request.raw, true);
+      const traceId = serverTraceId(request.traceContext, true);
       const exemplarLabels = (traceId ? { trace_id: traceId } : {}) as unknown as typeof labels;
       metrics.duration.observe({ labels, value: seconds, exemplarLabels });
     } else metrics.duration.observe(labels, seconds);

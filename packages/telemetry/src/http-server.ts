@@ -1,10 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { Telemetry } from './telemetry.ts';
 
-const SERVER_SPAN = Symbol('tessera.serverSpan');
-const SERVER_CONTEXT = Symbol('tessera.serverContext');
-type TracedRequest = IncomingMessage & { [SERVER_SPAN]?: Span; [SERVER_CONTEXT]?: Context };
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
@@ -27,19 +24,16 @@ export function traceHttpServer(
   const listeners = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   for (const listener of listeners) {
-    server.on('request', (req: TracedRequest, res: ServerResponse) => {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
       // Probes and scrapes are not traced: they would bury the requests that matter.
       if (ignorePaths.has(path)) {
         listener.call(server, req, res);
         return;
       }
-      const parent = telemetry.extract(req.headers);
       const method = req.method ?? 'GET';
-      const span = telemetry.startSpan(method, SpanKind.SERVER, undefined, parent);
-      req[SERVER_SPAN] = span;
-      const ctx = trace.setSpan(parent, span);
-      req[SERVER_CONTEXT] = ctx;
+      const span = telemetry.startServerSpan(req.headers, method);
+      const ctx = trace.setSpan(ROOT_CONTEXT, span);
       // An unsampled request keeps its (non-recording) span for propagation and pays nothing more.
       if (span.isRecording()) {
         span.setAttributes({
@@ -63,22 +57,35 @@ export function traceHttpServer(
         res.once('finish', end);
         res.once('close', end);
       }
-      // Routing, hooks and body-less handlers run inside `ctx` from here; a body is read in socket
-      // callbacks outside it, so the framework re-enters it once parsed (withServerContext).
+      // Routing, hooks and body-less handlers run inside `ctx` from here (the first hook captures
+      // it with captureServerContext); a body is read in socket callbacks outside it, so the
+      // framework re-enters it once parsed (withServerContext).
       context.with(ctx, () => listener.call(server, req, res));
     });
   }
 }
 
 /**
+ * The active trace context, to keep on the framework's request object: call it in the first
+ * request hook (which runs inside the context {@link traceHttpServer} entered). Keeping it there
+ * rather than on the IncomingMessage avoids changing Node's request object shape.
+ *
+ * @example
+ * request.traceContext = captureServerContext();
+ */
+export function captureServerContext(): Context {
+  return context.active();
+}
+
+/**
  * Names the request's server span after its route template (`GET /v1/users/:id`).
  *
  * @example
- * setServerRoute(request.raw, 'GET', request.routeOptions.url);
+ * setServerRoute(request.traceContext, 'GET', request.routeOptions.url);
  */
-export function setServerRoute(req: IncomingMessage, method: string, route: string | undefined): void {
-  const span = (req as TracedRequest)[SERVER_SPAN];
-  if (!span || !route) return;
+export function setServerRoute(ctx: Context | null, method: string, route: string | undefined): void {
+  const span = ctx && trace.getSpan(ctx);
+  if (!span?.isRecording() || !route) return;
   span.updateName(`${method} ${route}`);
   span.setAttribute('http.route', route);
 }
@@ -87,35 +94,36 @@ export function setServerRoute(req: IncomingMessage, method: string, route: stri
  * Adds attributes (user id, client id) to the request's server span.
  *
  * @example
- * annotateServerSpan(request.raw, { 'enduser.id': sub });
+ * annotateServerSpan(request.traceContext, { 'enduser.id': sub });
  */
-export function annotateServerSpan(req: IncomingMessage, attributes: Record<string, string>): void {
-  (req as TracedRequest)[SERVER_SPAN]?.setAttributes(attributes);
+export function annotateServerSpan(ctx: Context | null, attributes: Record<string, string>): void {
+  const span = ctx && trace.getSpan(ctx);
+  if (span?.isRecording()) span.setAttributes(attributes);
 }
 
 /**
  * Runs `next` inside the request's trace context (a hook after body parsing calls it, since the
- * body arrives in socket callbacks outside the context); just calls `next` for untraced requests.
+ * body arrives in socket callbacks outside the context); just calls `next` when already inside
+ * it (body-less requests never left it) or for untraced requests.
  *
  * @example
- * app.addHook('preValidation', (request, _reply, done) => withServerContext(request.raw, done));
+ * app.addHook('preValidation', (request, _reply, done) => withServerContext(request.traceContext, done));
  */
-export function withServerContext(req: IncomingMessage, next: () => void): void {
-  const ctx = (req as TracedRequest)[SERVER_CONTEXT];
-  if (ctx) context.with(ctx, next);
+export function withServerContext(ctx: Context | null, next: () => void): void {
+  if (ctx && context.active() !== ctx) context.with(ctx, next);
   else next();
 }
 
 /**
- * The trace id of the request's server span when that trace is sampled (for exemplars and error
- * reports outside the request's async context).
+ * The trace id of the request's server span (with `sampledOnly`, only when that trace is
+ * sampled), for exemplars and error reports outside the request's async context.
  *
  * @example
- * const traceId = serverTraceId(request.raw);
+ * const traceId = serverTraceId(request.traceContext, true);
  */
-export function serverTraceId(req: IncomingMessage, sampledOnly = false): string | undefined {
-  const spanContext = (req as TracedRequest)[SERVER_SPAN]?.spanContext();
-  if (!spanContext) return undefined;
+export function serverTraceId(ctx: Context | null, sampledOnly = false): string | undefined {
+  const spanContext = ctx ? trace.getSpanContext(ctx) : undefined;
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
   if (sampledOnly && (spanContext.traceFlags & 1) === 0) return undefined;
   return spanContext.traceId;
 }

@@ -21,6 +21,7 @@ export type {
 } from './telemetry.ts';
 export {
   annotateServerSpan,
+  captureServerContext,
   serverTraceId,
   setServerRoute,
   traceHttpServer,

@@ -1,9 +1,16 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { context, propagation, trace, type TextMapGetter } from '@opentelemetry/api';
-import type * as SdkTraceModule from '@opentelemetry/sdk-trace';
-import type { Sampler } from '@opentelemetry/sdk-trace';
-import type { SamplerName } from './config.ts';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  TraceFlags,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+import { newSpanId, newTraceId, PooledIdGenerator } from './ids.ts';
+import { policySampler, samplingPolicy, validSpanContext } from './sampling.ts';
 import {
   disabledTelemetry,
   runInSpan,
@@ -17,8 +24,6 @@ const headerGetter: TextMapGetter<HeaderCarrier> = {
   get: (carrier, key) => carrier[key],
 };
 let contextManagerInstalled = false;
-
-type SdkTrace = typeof SdkTraceModule;
 
 /** Installs the AsyncLocalStorage context manager and W3C propagator once per process (every provider shares them). */
 async function ensureContextManager(): Promise<void> {
@@ -52,6 +57,9 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   await ensureContextManager();
   const sdk = await import('@opentelemetry/sdk-trace');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const { sampler, samplerRatio } = options.config;
+  const sampled = samplingPolicy(sampler, samplerRatio);
+  const ids = new PooledIdGenerator();
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({
       'service.name': `tessera-${options.service}`,
@@ -59,7 +67,8 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       'service.version': options.version ?? '0.1.0',
       'service.instance.id': options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     }),
-    sampler: samplerFor(sdk, options.config.sampler, options.config.samplerRatio),
+    sampler: policySampler(sdk.SamplingDecision, sampled, `${sampler}{${samplerRatio}}`),
+    idGenerator: ids,
     spanLimits: { attributeValueLengthLimit: 2_048, attributeCountLimit: 64 },
     spanProcessors: [
       new sdk.BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000, maxQueueSize: 8_192 }),
@@ -78,6 +87,27 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     },
     startSpan: (name, kind, attributes, parent) =>
       tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent ?? context.active()),
+    startServerSpan: (headers, name) => {
+      // Sampling is decided here, before the SDK is involved: an unsampled request (99 % of them
+      // at 1 %) gets a bare non-recording span carrying its ids for propagation, which costs a
+      // fraction of the SDK's span start.
+      const parent =
+        headers.traceparent === undefined
+          ? undefined
+          : validSpanContext(propagation.extract(ROOT_CONTEXT, headers, headerGetter));
+      const traceId = parent?.traceId ?? newTraceId();
+      if (!sampled(parent, traceId)) {
+        return trace.wrapSpanContext({
+          traceId,
+          spanId: newSpanId(),
+          traceFlags: TraceFlags.NONE,
+          ...(parent?.traceState ? { traceState: parent.traceState } : {}),
+        });
+      }
+      const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+      if (!parent) ids.useTraceIdOnce(traceId);
+      return tracer.startSpan(name, { kind: SpanKind.SERVER }, parentContext);
+    },
     extract: (headers) => propagation.extract(context.active(), headers, headerGetter),
     inject: (headers, ctx) => {
       propagation.inject(ctx ?? context.active(), headers, {
@@ -92,21 +122,4 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     },
     shutdown: () => provider.shutdown(),
   };
-}
-
-function samplerFor(sdk: SdkTrace, name: SamplerName, ratio: number): Sampler {
-  switch (name) {
-    case 'always_on':
-      return new sdk.AlwaysOnSampler();
-    case 'always_off':
-      return new sdk.AlwaysOffSampler();
-    case 'traceidratio':
-      return new sdk.TraceIdRatioBasedSampler(ratio);
-    case 'parentbased_always_on':
-      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) });
-  }
 }

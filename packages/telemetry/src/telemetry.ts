@@ -45,6 +45,12 @@ export interface Telemetry {
   span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T): Promise<T>;
   /** Starts a span (child of the active one) without activating it. */
   startSpan(name: string, kind: SpanKind, attributes?: Attributes, parent?: Context): Span;
+  /**
+   * Starts the SERVER span of an incoming request, continuing the W3C trace context in `headers`
+   * when there is one. Unsampled requests get a non-recording span that still carries trace and
+   * span ids, so calls made on their behalf propagate the decision.
+   */
+  startServerSpan(headers: HeaderCarrier, name: string): Span;
   /** The context a request carrying W3C `traceparent`/`tracestate` headers continues. */
   extract(headers: HeaderCarrier): Context;
   /** Writes `traceparent`/`tracestate` for `ctx` (default: the active context) into `headers`. */
@@ -70,6 +76,7 @@ export function disabledTelemetry(service: string): Telemetry {
     tracer,
     span: async (_name, _attributes, fn) => fn(noop),
     startSpan: () => noop,
+    startServerSpan: () => noop,
     extract: () => context.active(),
     inject: () => undefined,
     traceId: () => undefined,

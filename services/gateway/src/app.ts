@@ -402,7 +402,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     const path = request.url.split('?', 1)[0]!;
     const route = match(path);
     if (!route) throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
-    if (telemetry.enabled) setServerRoute(request.raw, request.method, route.prefix);
+    if (telemetry.enabled) setServerRoute(request.traceContext, request.method, route.prefix);
     if (applyCors(request, reply, cors[route.routeClass])) return reply;
     let claims: AccessTokenClaims | undefined;
     if (route.routeClass === 'api') {
