@@ -270,7 +270,10 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
     for (const alg of algs) {
       const servers: Server[] = [];
       try {
-        for (const kind of scenario.kinds) servers.push(await startServer(kind, alg, scenario.name));
+        // BENCH_KINDS=tessera (comma-separated) runs only those servers, for profiling one side.
+        const only = process.env.BENCH_KINDS?.split(',');
+        for (const kind of scenario.kinds.filter((k) => !only || only.includes(k)))
+          servers.push(await startServer(kind, alg, scenario.name));
         for (const server of servers) await load(server, scenario, connections, 3);
         for (let round = 1; round <= rounds; round++) {
           for (const server of servers) {

@@ -35,7 +35,7 @@ export class GrantFamilies {
   readonly #denylist: AccessTokenDenylist;
   readonly #logger: Logger | undefined;
   readonly #metrics: Pick<AuthMetrics, 'refreshReuse' | 'tokensRevoked'> | undefined;
-  /** Runs on every refresh: batched across concurrent requests, a named prepared statement. */
+  /** Runs on every refresh: batched across concurrent requests, planned per batch (see RefreshTokens). */
   readonly #revokedAt: KeyedBatcher<string, Date | null>;
 
   constructor(
@@ -50,13 +50,11 @@ export class GrantFamilies {
     this.#denylist = denylist;
     this.#logger = logger;
     this.#metrics = metrics;
-    const revokedAt = db
-      .select({ id: grantFamilies.id, revokedAt: grantFamilies.revokedAt })
-      .from(grantFamilies)
-      .where(sql`${grantFamilies.id} = any(${sql.placeholder('ids')}::uuid[])`)
-      .prepare('auth_grant_families_revoked_at');
     this.#revokedAt = new KeyedBatcher(async (ids: string[]) => {
-      const rows = await revokedAt.execute({ ids });
+      const rows = await db
+        .select({ id: grantFamilies.id, revokedAt: grantFamilies.revokedAt })
+        .from(grantFamilies)
+        .where(sql`${grantFamilies.id} = any(${sql.param(ids)}::uuid[])`);
       return new Map(rows.map((row) => [row.id, row.revokedAt]));
     });
   }

@@ -1,5 +1,4 @@
 import { eq, sql } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Clock } from '@tessera/kernel';
 import type { AuthDatabase } from '../flows/deps.ts';
 import { randomToken, sha256 } from '../flows/crypto.ts';
@@ -19,8 +18,6 @@ export function refreshTokenExpiry(stored: StoredRefreshToken): Date {
   const absolute = stored.family.expiresAt.getTime();
   return new Date(Math.min(idle, absolute));
 }
-
-const placeholder = sql.placeholder;
 
 /** One rotation as the batched statement reads it (`json_to_recordset`). */
 interface Rotation {
@@ -51,9 +48,12 @@ async function rotateRetryingDeadlocks<T>(execute: () => Promise<T>, attempts = 
  * Refresh tokens (SECURITY 10, 14): 256 random bits, stored as SHA-256 hashes, one live token
  * per family; rotation retires the presented token and issues the next one atomically.
  *
- * The two statements of every refresh (lookup, rotation) are named prepared statements: built
- * once here, parsed and planned once per pooled connection by PostgreSQL (planning cost more than
- * executing them, docs/benchmarks.md "token").
+ * The two statements of every refresh (lookup, rotation) are batched across concurrent refreshes
+ * and deliberately *not* named prepared statements: PostgreSQL would settle on a generic plan
+ * while the table is small (a sequential scan) and keep it on every pooled connection as the
+ * table grows, until an ANALYZE; refresh throughput halved within a minute of load. Planned per
+ * batch, each statement's plan follows the table's real size, and batching spreads the planning
+ * cost (docs/benchmarks.md "token").
  */
 export class RefreshTokens {
   readonly #db: AuthDatabase;
@@ -64,15 +64,13 @@ export class RefreshTokens {
   constructor(db: AuthDatabase, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
-    const find = db
-      .select({ token: refreshTokens, family: grantFamilies })
-      .from(refreshTokens)
-      .innerJoin(grantFamilies, eq(grantFamilies.id, refreshTokens.familyId))
-      .where(sql`${refreshTokens.tokenHash} = any(${placeholder('hashes')}::text[])`)
-      .prepare('auth_refresh_tokens_find');
     // Lookups of concurrent refreshes share one statement (see KeyedBatcher).
     this.#find = new KeyedBatcher(async (hashes: string[]) => {
-      const rows = await find.execute({ hashes });
+      const rows = await db
+        .select({ token: refreshTokens, family: grantFamilies })
+        .from(refreshTokens)
+        .innerJoin(grantFamilies, eq(grantFamilies.id, refreshTokens.familyId))
+        .where(sql`${refreshTokens.tokenHash} = any(${sql.param(hashes)}::text[])`);
       return new Map(rows.map((row) => [row.token.tokenHash, row]));
     });
     // Rotations of concurrent refreshes are written together (see SerialBatcher): one statement,
@@ -80,9 +78,9 @@ export class RefreshTokens {
     // result feeds both inserts: of two rotations of the same token exactly one returns its
     // successor (they never share a batch; across batches or instances the second UPDATE waits
     // for the first's row lock, then no longer matches and inserts nothing).
-    const rotation = sql`
+    const rotation = (items: string) => sql`
       with input as (
-        select * from json_to_recordset(${placeholder('items')}::json) as i(
+        select * from json_to_recordset(${items}::json) as i(
           n int, hash text, next_hash text, now timestamptz, idle_expires_at timestamptz,
           jti text, jti_expires_at timestamptz)
       ), retired as (
@@ -102,15 +100,9 @@ export class RefreshTokens {
         returning jti
       )
       select token_hash from successor`;
-    const rotate = db._.session.prepareQuery(
-      new PgDialect().sqlToQuery(rotation),
-      undefined,
-      'auth_refresh_tokens_rotate',
-      false,
-    );
     this.#rotate = new SerialBatcher(async (items: Rotation[]) => {
       const json = JSON.stringify(items.map((item, n) => ({ n, ...item })));
-      const result = await rotateRetryingDeadlocks(() => rotate.execute({ items: json }));
+      const result = await rotateRetryingDeadlocks(() => db.execute(rotation(json)));
       const rows = (
         Array.isArray(result) ? result : (result as { rows: Array<{ token_hash: string }> }).rows
       ) as Array<{ token_hash: string }>;
