@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { startFlowServer, testClient, type FlowServer } from '../flows/testing.ts';
 import { authorizeWithLogin, browser, redeem, refresh, tokens } from '../flows/testing-http.ts';
+import { sha256 } from '../flows/crypto.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -82,6 +83,65 @@ describe.each(['pg', 'pglite'] as const)('grant storage on %s', (driver) => {
     );
     expect(replays.map((r) => r.body.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
   });
+
+  // Only PostgreSQL has concurrent transactions: PGlite runs one statement at a time.
+  it.runIf(driver === 'pg')(
+    'refuses a refresh whose grant is revoked while it is in flight, and does not call it a reuse',
+    async () => {
+      if (server.conn.kind !== 'pg') throw new Error('needs PostgreSQL');
+      const { pool } = server.conn;
+      const { clientId, result } = await issued();
+      const token = tokens(await redeem(server, clientId, result)).refresh_token ?? '';
+      const found = await pool.query<{ family_id: string }>(
+        'select family_id from auth.refresh_tokens where token_hash = $1',
+        [sha256(token)],
+      );
+      const familyId = found.rows[0]?.family_id;
+      // A revocation holds the family row (updated, not yet committed) while the refresh runs: the
+      // refresh's lookup still sees a live grant, its rotation waits for the row, then finds it
+      // revoked and rotates nothing.
+      const revoker = await pool.connect();
+      try {
+        await revoker.query('begin');
+        await revoker.query(
+          `update auth.grant_families set revoked_at = now(), revoke_reason = 'logout' where id = $1`,
+          [familyId],
+        );
+        const pending = refresh(server, clientId, token);
+        const deadline = Date.now() + 5_000;
+        for (;;) {
+          const waiting = await pool.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          if ((waiting.rows[0]?.n ?? 0) > 0) break;
+          if (Date.now() > deadline) throw new Error('the refresh never waited for the family row');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await revoker.query('commit');
+        const res = await pending;
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({
+          error: 'invalid_grant',
+          error_description: 'the grant has been revoked',
+        });
+      } finally {
+        revoker.release();
+      }
+      const rows = await pool.query<{ rotated_at: Date | null; n: number }>(
+        `select (select rotated_at from auth.refresh_tokens where token_hash = $1) as rotated_at,
+                (select count(*)::int from auth.grant_access_tokens where family_id = $2) as n`,
+        [sha256(token), familyId],
+      );
+      // Nothing was rotated or recorded for the refused refresh (the code's access token is the one record).
+      expect(rows.rows[0]).toEqual({ rotated_at: null, n: 1 });
+      const family = await pool.query<{ revoke_reason: string }>(
+        'select revoke_reason from auth.grant_families where id = $1',
+        [familyId],
+      );
+      expect(family.rows[0]?.revoke_reason).toBe('logout');
+    },
+  );
 
   it('remembers consent and sessions', async () => {
     const clientId = `third-${randomUUID()}`;

@@ -20,8 +20,20 @@ export function refreshTokenExpiry(stored: StoredRefreshToken): Date {
 }
 
 /** One rotation as the batched statement reads it (`json_to_recordset`). */
+/** How a rotation ended: done, lost to another use of the token (a reuse), or refused because the family was revoked. */
+export type RotationOutcome = 'rotated' | 'used' | 'revoked';
+
+/** A rotation's result: the successor token, or why there is none. */
+export type RotationResult = { token: string } | { failure: Exclude<RotationOutcome, 'rotated'> };
+
+interface OutcomeRow {
+  n: number | string;
+  outcome: RotationOutcome;
+}
+
 interface Rotation {
   hash: string;
+  family_id: string;
   next_hash: string;
   now: string;
   idle_expires_at: string;
@@ -59,7 +71,7 @@ export class RefreshTokens {
   readonly #db: AuthDatabase;
   readonly #clock: Clock;
   readonly #find: KeyedBatcher<string, StoredRefreshToken>;
-  readonly #rotate: SerialBatcher<Rotation, boolean>;
+  readonly #rotate: SerialBatcher<Rotation, RotationOutcome>;
 
   constructor(db: AuthDatabase, clock: Clock) {
     this.#db = db;
@@ -78,15 +90,26 @@ export class RefreshTokens {
     // result feeds both inserts: of two rotations of the same token exactly one returns its
     // successor (they never share a batch; across batches or instances the second UPDATE waits
     // for the first's row lock, then no longer matches and inserts nothing).
+    // The family rows are share-locked and must still be live: a revocation (an UPDATE of the
+    // family row) that comes later waits for this commit, so its read of the family's access
+    // tokens sees the jti recorded here and deny-lists it; one that committed first leaves the
+    // family out and nothing is rotated. So no token is issued past a revocation, without a
+    // re-check after issuance.
     const rotation = (items: string) => sql`
       with input as (
         select * from json_to_recordset(${items}::json) as i(
-          n int, hash text, next_hash text, now timestamptz, idle_expires_at timestamptz,
-          jti text, jti_expires_at timestamptz)
+          n int, hash text, family_id uuid, next_hash text, now timestamptz,
+          idle_expires_at timestamptz, jti text, jti_expires_at timestamptz)
+      ), live as (
+        select ${grantFamilies.id} as id from ${grantFamilies}
+        where ${grantFamilies.id} in (select family_id from input) and ${grantFamilies.revokedAt} is null
+        order by ${grantFamilies.id}
+        for share
       ), retired as (
         update ${refreshTokens} set rotated_at = input.now
-        from input
+        from input join live on live.id = input.family_id
         where ${refreshTokens.tokenHash} = input.hash and ${refreshTokens.rotatedAt} is null
+          and ${refreshTokens.familyId} = input.family_id
         returning ${refreshTokens.familyId} as family_id, input.n
       ), successor as (
         insert into ${refreshTokens} (token_hash, family_id, created_at, idle_expires_at)
@@ -99,15 +122,19 @@ export class RefreshTokens {
         from retired join input using (n) where input.jti is not null
         returning jti
       )
-      select token_hash from successor`;
+      select input.n,
+        case
+          when exists (select 1 from successor where successor.token_hash = input.next_hash) then 'rotated'
+          when exists (select 1 from live where live.id = input.family_id) then 'used'
+          else 'revoked'
+        end as outcome
+      from input`;
     this.#rotate = new SerialBatcher(async (items: Rotation[]) => {
       const json = JSON.stringify(items.map((item, n) => ({ n, ...item })));
       const result = await rotateRetryingDeadlocks(() => db.execute(rotation(json)));
-      const rows = (
-        Array.isArray(result) ? result : (result as { rows: Array<{ token_hash: string }> }).rows
-      ) as Array<{ token_hash: string }>;
-      const rotated = new Set(rows.map((row) => row.token_hash));
-      return items.map((item) => rotated.has(item.next_hash));
+      const rows = (Array.isArray(result) ? result : (result as { rows: OutcomeRow[] }).rows) as OutcomeRow[];
+      const outcomes = new Map(rows.map((row) => [Number(row.n), row.outcome]));
+      return items.map((_item, n) => outcomes.get(n) ?? 'revoked');
     });
   }
 
@@ -127,18 +154,21 @@ export class RefreshTokens {
   /**
    * Retires `current`, issues its successor and (optionally) records the access token issued with
    * it, in ONE statement (one round trip, one commit): of two concurrent rotations of the same
-   * token exactly one returns a new token.
+   * token exactly one returns a new token (the other fails as `used`); a family revoked before the
+   * rotation could lock it fails as `revoked`, and one revoked after sees the recorded access
+   * token and deny-lists it.
    */
   async rotate(
     current: StoredRefreshToken,
     idleTtlSeconds: number,
     accessToken?: { jti: string; exp: number },
-  ): Promise<string | undefined> {
+  ): Promise<RotationResult> {
     const next = randomToken();
     const row = this.#row(next, current.family, idleTtlSeconds);
-    const rotated = await this.#rotate.submit(
+    const outcome = await this.#rotate.submit(
       {
         hash: current.token.tokenHash,
+        family_id: current.family.id,
         next_hash: row.tokenHash,
         now: row.createdAt.toISOString(),
         idle_expires_at: row.idleExpiresAt.toISOString(),
@@ -147,7 +177,7 @@ export class RefreshTokens {
       },
       current.token.tokenHash,
     );
-    return rotated ? next : undefined;
+    return outcome === 'rotated' ? { token: next } : { failure: outcome };
   }
 
   #row(token: string, family: GrantFamily, idleTtlSeconds: number) {

@@ -104,8 +104,9 @@ export async function issueTokens(
 }
 
 /**
- * Builds the response around an access token already recorded on the family: adds an ID token
- * when `openid` was granted, and finally re-checks the family. If a concurrent request revoked it
+ * Builds the response around an access token already recorded on the family (adds an ID token
+ * when `openid` was granted), then re-checks the family (see {@link buildTokenResponse} for the
+ * response alone). If a concurrent request revoked it
  * meanwhile (the loser of a redemption race is a reuse, RFC 9700 §4.14.2: the server cannot tell
  * attacker from client, so it revokes the active tokens), the revocation is applied again so the
  * access token just recorded is deny-listed too: the race still has exactly one successful
@@ -115,6 +116,24 @@ export async function issueTokens(
  * return completeTokenResponse(deps, { client, family, user, scopes, refreshToken: next }, access);
  */
 export async function completeTokenResponse(
+  deps: TokenIssuerDeps,
+  issue: TokenIssue,
+  access: SignedAccessToken,
+): Promise<TokenResponse> {
+  const response = await buildTokenResponse(deps, issue, access);
+  if (await deps.families.isRevoked(issue.family.id))
+    await deps.families.revoke(issue.family.id, 'revocation');
+  return response;
+}
+
+/**
+ * The token response (access token, refresh token, ID token when `openid` was granted) without
+ * the revocation re-check; for callers whose write already excluded a concurrent revocation.
+ *
+ * @example
+ * return buildTokenResponse(deps, { client, family, user, scopes, refreshToken }, access);
+ */
+export async function buildTokenResponse(
   deps: TokenIssuerDeps,
   issue: TokenIssue,
   access: SignedAccessToken,
@@ -139,6 +158,5 @@ export async function completeTokenResponse(
       claims: idTokenClaims(user, scopes, family.orgId),
     });
   }
-  if (await deps.families.isRevoked(family.id)) await deps.families.revoke(family.id, 'revocation');
   return response;
 }

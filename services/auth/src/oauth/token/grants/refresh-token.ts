@@ -3,7 +3,7 @@ import type { Telemetry } from '@tessera/telemetry';
 import type { GrantHandler, TokenResponse } from '../../../contracts.ts';
 import type { RefreshTokens } from '../../../grants/refresh-tokens.ts';
 import { OAuthError } from '../../errors.ts';
-import { completeTokenResponse, loadAuthz, signAccessToken, type TokenIssuerDeps } from './issue-tokens.ts';
+import { buildTokenResponse, loadAuthz, signAccessToken, type TokenIssuerDeps } from './issue-tokens.ts';
 import type { RefreshAttempt, RefreshCheck } from './refresh-checks/context.ts';
 import { checkRefreshClient } from './refresh-checks/check-refresh-client.ts';
 import { checkFamilyActive } from './refresh-checks/check-family-active.ts';
@@ -61,16 +61,22 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
             { 'tessera.client_id': client.clientId },
             async (span) => {
               const rotated = await rotate();
-              span.setAttribute('tessera.refresh.reuse_detected', !rotated);
+              span.setAttribute(
+                'tessera.refresh.reuse_detected',
+                'failure' in rotated && rotated.failure === 'used',
+              );
               return rotated;
             },
           )
         : await rotate();
-      if (!next) {
+      if ('failure' in next) {
+        if (next.failure === 'revoked') throw new OAuthError('invalid_grant', 'the grant has been revoked');
         await deps.families.revoke(family.id, 'refresh_token_reuse');
         throw new OAuthError('invalid_grant', 'the refresh token has already been used');
       }
-      return completeTokenResponse(deps, { client, family, user, scopes, refreshToken: next }, access);
+      // No re-check after issuance: the rotation share-locked the live family, so a revocation
+      // either came first (no rotation) or waits and then deny-lists the access token recorded.
+      return buildTokenResponse(deps, { client, family, user, scopes, refreshToken: next.token }, access);
     },
   };
 }
