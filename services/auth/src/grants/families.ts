@@ -3,7 +3,7 @@ import { uuidv7, type Clock, type Logger } from '@tessera/kernel';
 import type { AccessTokenDenylist } from '../contracts.ts';
 import type { AuthMetrics } from '../metrics.ts';
 import type { AuthDatabase } from '../flows/deps.ts';
-import { KeyedBatcher } from './batcher.ts';
+import { KeyedBatcher, UNNAMED } from './batcher.ts';
 import { grantAccessTokens, grantFamilies } from './table.ts';
 
 /** A grant family row. */
@@ -50,11 +50,13 @@ export class GrantFamilies {
     this.#denylist = denylist;
     this.#logger = logger;
     this.#metrics = metrics;
+    const revokedAt = db
+      .select({ id: grantFamilies.id, revokedAt: grantFamilies.revokedAt })
+      .from(grantFamilies)
+      .where(sql`${grantFamilies.id} = any(${sql.placeholder('ids')}::uuid[])`)
+      .prepare(UNNAMED);
     this.#revokedAt = new KeyedBatcher(async (ids: string[]) => {
-      const rows = await db
-        .select({ id: grantFamilies.id, revokedAt: grantFamilies.revokedAt })
-        .from(grantFamilies)
-        .where(sql`${grantFamilies.id} = any(${sql.param(ids)}::uuid[])`);
+      const rows = await revokedAt.execute({ ids });
       return new Map(rows.map((row) => [row.id, row.revokedAt]));
     });
   }

@@ -1,8 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Clock } from '@tessera/kernel';
 import type { AuthDatabase } from '../flows/deps.ts';
 import { randomToken, sha256 } from '../flows/crypto.ts';
-import { KeyedBatcher, SerialBatcher } from './batcher.ts';
+import { KeyedBatcher, SerialBatcher, UNNAMED } from './batcher.ts';
 import { grantAccessTokens, grantFamilies, refreshTokens } from './table.ts';
 import type { GrantFamily } from './families.ts';
 
@@ -77,12 +78,14 @@ export class RefreshTokens {
     this.#db = db;
     this.#clock = clock;
     // Lookups of concurrent refreshes share one statement (see KeyedBatcher).
+    const find = db
+      .select({ token: refreshTokens, family: grantFamilies })
+      .from(refreshTokens)
+      .innerJoin(grantFamilies, eq(grantFamilies.id, refreshTokens.familyId))
+      .where(sql`${refreshTokens.tokenHash} = any(${sql.placeholder('hashes')}::text[])`)
+      .prepare(UNNAMED);
     this.#find = new KeyedBatcher(async (hashes: string[]) => {
-      const rows = await db
-        .select({ token: refreshTokens, family: grantFamilies })
-        .from(refreshTokens)
-        .innerJoin(grantFamilies, eq(grantFamilies.id, refreshTokens.familyId))
-        .where(sql`${refreshTokens.tokenHash} = any(${sql.param(hashes)}::text[])`);
+      const rows = await find.execute({ hashes });
       return new Map(rows.map((row) => [row.token.tokenHash, row]));
     });
     // Rotations of concurrent refreshes are written together (see SerialBatcher): one statement,
@@ -95,9 +98,9 @@ export class RefreshTokens {
     // tokens sees the jti recorded here and deny-lists it; one that committed first leaves the
     // family out and nothing is rotated. So no token is issued past a revocation, without a
     // re-check after issuance.
-    const rotation = (items: string) => sql`
+    const rotation = sql`
       with input as (
-        select * from json_to_recordset(${items}::json) as i(
+        select * from json_to_recordset(${sql.placeholder('items')}::json) as i(
           n int, hash text, family_id uuid, next_hash text, now timestamptz,
           idle_expires_at timestamptz, jti text, jti_expires_at timestamptz)
       ), live as (
@@ -129,9 +132,10 @@ export class RefreshTokens {
           else 'revoked'
         end as outcome
       from input`;
+    const rotate = db._.session.prepareQuery(new PgDialect().sqlToQuery(rotation), undefined, UNNAMED, false);
     this.#rotate = new SerialBatcher(async (items: Rotation[]) => {
       const json = JSON.stringify(items.map((item, n) => ({ n, ...item })));
-      const result = await rotateRetryingDeadlocks(() => db.execute(rotation(json)));
+      const result = await rotateRetryingDeadlocks(() => rotate.execute({ items: json }));
       const rows = (Array.isArray(result) ? result : (result as { rows: OutcomeRow[] }).rows) as OutcomeRow[];
       const outcomes = new Map(rows.map((row) => [Number(row.n), row.outcome]));
       return items.map((_item, n) => outcomes.get(n) ?? 'revoked');
