@@ -91,17 +91,6 @@ export function setServerRoute(ctx: Context | null, method: string, route: strin
 }
 
 /**
- * Adds attributes (user id, client id) to the request's server span.
- *
- * @example
- * annotateServerSpan(request.traceContext, { 'enduser.id': sub });
- */
-export function annotateServerSpan(ctx: Context | null, attributes: Record<string, string>): void {
-  const span = ctx && trace.getSpan(ctx);
-  if (span?.isRecording()) span.setAttributes(attributes);
-}
-
-/**
  * Runs `next` inside the request's trace context (a hook after body parsing calls it, since the
  * body arrives in socket callbacks outside the context); just calls `next` when already inside
  * it (body-less requests never left it) or for untraced requests.

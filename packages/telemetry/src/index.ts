@@ -20,7 +20,6 @@ export type {
   Tracer,
 } from './telemetry.ts';
 export {
-  annotateServerSpan,
   captureServerContext,
   serverTraceId,
   setServerRoute,

@@ -91,10 +91,11 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       // Sampling is decided here, before the SDK is involved: an unsampled request (99 % of them
       // at 1 %) gets a bare non-recording span carrying its ids for propagation, which costs a
       // fraction of the SDK's span start.
-      const parent =
+      const caller =
         headers.traceparent === undefined
-          ? undefined
-          : validSpanContext(propagation.extract(ROOT_CONTEXT, headers, headerGetter));
+          ? ROOT_CONTEXT
+          : propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+      const parent = validSpanContext(caller);
       const traceId = parent?.traceId ?? newTraceId();
       if (!sampled(parent, traceId)) {
         return trace.wrapSpanContext({
@@ -104,11 +105,9 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
           ...(parent?.traceState ? { traceState: parent.traceState } : {}),
         });
       }
-      const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
       if (!parent) ids.useTraceIdOnce(traceId);
-      return tracer.startSpan(name, { kind: SpanKind.SERVER }, parentContext);
+      return tracer.startSpan(name, { kind: SpanKind.SERVER }, caller);
     },
-    extract: (headers) => propagation.extract(context.active(), headers, headerGetter),
     inject: (headers, ctx) => {
       propagation.inject(ctx ?? context.active(), headers, {
         set: (carrier, key, value) => {

@@ -51,8 +51,6 @@ export interface Telemetry {
    * span ids, so calls made on their behalf propagate the decision.
    */
   startServerSpan(headers: HeaderCarrier, name: string): Span;
-  /** The context a request carrying W3C `traceparent`/`tracestate` headers continues. */
-  extract(headers: HeaderCarrier): Context;
   /** Writes `traceparent`/`tracestate` for `ctx` (default: the active context) into `headers`. */
   inject(headers: Record<string, string>, ctx?: Context): void;
   /** The active trace id, when a sampled or recording span is active. */
@@ -77,7 +75,6 @@ export function disabledTelemetry(service: string): Telemetry {
     span: async (_name, _attributes, fn) => fn(noop),
     startSpan: () => noop,
     startServerSpan: () => noop,
-    extract: () => context.active(),
     inject: () => undefined,
     traceId: () => undefined,
     shutdown: async () => undefined,
