@@ -35,7 +35,7 @@ export class GrantFamilies {
   readonly #denylist: AccessTokenDenylist;
   readonly #logger: Logger | undefined;
   readonly #metrics: Pick<AuthMetrics, 'refreshReuse' | 'tokensRevoked'> | undefined;
-  /** Runs on every refresh: batched across concurrent requests, planned per batch (see RefreshTokens). */
+  /** The re-check after a code redemption: batched across concurrent requests, planned per batch (see RefreshTokens). */
   readonly #revokedAt: KeyedBatcher<string, Date | null>;
 
   constructor(

@@ -20,7 +20,6 @@ export function refreshTokenExpiry(stored: StoredRefreshToken): Date {
   return new Date(Math.min(idle, absolute));
 }
 
-/** One rotation as the batched statement reads it (`json_to_recordset`). */
 /** How a rotation ended: done, lost to another use of the token (a reuse), or refused because the family was revoked. */
 export type RotationOutcome = 'rotated' | 'used' | 'revoked';
 
@@ -32,6 +31,7 @@ interface OutcomeRow {
   outcome: RotationOutcome;
 }
 
+/** One rotation as the batched statement reads it (`json_to_recordset`). */
 interface Rotation {
   hash: string;
   family_id: string;
