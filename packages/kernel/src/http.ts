@@ -16,7 +16,7 @@ import { assertSafeJson } from './json-guard.ts';
 import type { Logger } from './logger.ts';
 import { createHttpMetrics, renderMetrics, type HttpMetrics } from './metrics.ts';
 import { createValidatorCompiler } from './validation.ts';
-import { securityHeaders } from './security-headers.ts';
+import { apiSecurityHeaders } from './security-headers.ts';
 import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { createErrorReporter, type ErrorReporter } from './error-reporter.ts';
 import { safeErrorForLog } from './safe-error.ts';
@@ -145,12 +145,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setValidatorCompiler(createValidatorCompiler());
   if (options.parseJson !== false) installJsonParser(app);
 
-  const security = securityHeaders({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: options.hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
+  const security = apiSecurityHeaders({ hsts: options.hsts ?? false });
   if (options.cors !== false) {
     const allowed = new Set(options.corsOrigins ?? []);
     void app.register(cors, {

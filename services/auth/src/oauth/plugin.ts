@@ -15,27 +15,13 @@ import { registerRevocationRoute } from './revoke/route.ts';
 import { registerTokenRoute } from './token/route.ts';
 
 /**
- * The headers of these JSON endpoints (SECURITY 13, 34), fixed once: `no-store` on every OAuth
- * response and a CSP that fits JSON, on top of the kernel's precomputed security headers.
+ * What these JSON endpoints add to the kernel's API security headers: `no-store` on every OAuth
+ * response (RFC 6749 §5.1, SECURITY 13) and `Pragma: no-cache` for HTTP/1.0 caches.
  */
-export function oauthSecurityHeaders(hsts: boolean): Record<string, string> {
-  return {
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-site',
-    'origin-agent-cluster': '?1',
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
-    'x-dns-prefetch-control': 'off',
-    'x-download-options': 'noopen',
-    'x-frame-options': 'SAMEORIGIN',
-    'x-permitted-cross-domain-policies': 'none',
-    'x-xss-protection': '0',
-    ...(hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
-  };
-}
+const OAUTH_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+});
 
 /** Dependencies of {@link registerOAuthEndpoints}. */
 export interface OAuthEndpointsDeps {
@@ -58,9 +44,8 @@ export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpo
   scope.removeAllContentTypeParsers();
   await scope.register(formbody);
   scope.setErrorHandler(oauthErrorHandler);
-  const headers = oauthSecurityHeaders(deps.issuer.startsWith('https:'));
   scope.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
+    void reply.headers(OAUTH_HEADERS);
     done();
   });
   registerTokenRoute(scope, {
