@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
+import { cpuUs } from './lib.ts';
 
 type Kind = 'tessera' | 'oidc' | 'limit';
 type Alg = 'ES256' | 'EdDSA';
@@ -49,6 +50,8 @@ interface RunResult {
   non2xx: number;
   errors: number;
   total: number;
+  /** CPU µs per request of the server process (all its threads, signing included), from /proc. */
+  serverCpuUsPerRequest?: number | undefined;
 }
 
 interface Scenario {
@@ -276,8 +279,12 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
           servers.push(await startServer(kind, alg, scenario.name));
         for (const server of servers) await load(server, scenario, connections, 3);
         for (let round = 1; round <= rounds; round++) {
-          for (const server of servers) {
+          // Each round starts one server later, so no server always runs right after the same one.
+          const order = servers.map((_, i) => servers[(i + round - 1) % servers.length] as Server);
+          for (const server of order) {
+            const cpuBefore = cpuUs(server.child.pid);
             const result = await load(server, scenario, connections, duration);
+            const cpuAfter = cpuUs(server.child.pid);
             const run: RunResult = {
               scenario: scenario.name,
               kind: server.kind,
@@ -289,10 +296,14 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
               non2xx: result.non2xx,
               errors: result.errors + result.timeouts,
               total: result.requests.total,
+              serverCpuUsPerRequest:
+                cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
+                  ? Math.round((cpuAfter - cpuBefore) / result.requests.total)
+                  : undefined,
             };
             runs.push(run);
             log(
-              `${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors}`,
+              `${scenario.name} ${alg} round ${round} ${server.kind}: ${run.requestsPerSecond.toFixed(0)} req/s p50 ${run.p50} ms p99 ${run.p99} ms non2xx ${run.non2xx} errors ${run.errors} server CPU ${run.serverCpuUsPerRequest ?? '?'} µs/req`,
             );
           }
         }
@@ -319,6 +330,7 @@ export default async function tokenBenchmark(args: string[]): Promise<void> {
             medianP50: median(of(kind).map((run) => run.p50)),
             medianP99: median(of(kind).map((run) => run.p99)),
             failedRequests: of(kind).reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+            medianServerCpuUsPerRequest: median(of(kind).map((run) => run.serverCpuUsPerRequest ?? NaN)),
           },
         ]),
       );
