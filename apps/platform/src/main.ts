@@ -30,8 +30,8 @@ const { urls } = platform;
 const lines = [
   '',
   'Tessera is running.',
-  `  public origin (gateway)  ${urls.gateway}`,
-  `  OpenID discovery         ${urls.gateway}/.well-known/openid-configuration`,
+  `  public origin (issuer)   ${platform.publicUrl}  ← gateway listening on ${urls.gateway}`,
+  `  OpenID discovery         ${platform.publicUrl}/.well-known/openid-configuration`,
   `  auth service             ${urls.auth}`,
   `  users service            ${urls.users}`,
   `  metrics (Prometheus)     ${urls.gateway}/metrics  ${urls.auth}/metrics  ${urls.users}/metrics`,

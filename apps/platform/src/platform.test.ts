@@ -46,8 +46,10 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
   const url = (label: string) => new RegExp(`${label}\\s+(http://\\S+)`).exec(out)?.[1] ?? '';
   return {
     output: () => out,
+    /** The origin the banner tells clients to use: must be the issuer discovery reports. */
+    issuer: url('public origin \\(issuer\\)'),
     urls: {
-      gateway: url('public origin \\(gateway\\)'),
+      gateway: url('gateway listening on'),
       auth: url('auth service'),
       users: url('users service'),
     },
@@ -79,6 +81,7 @@ describe('npm start (the all-in-one platform)', () => {
       }
       const discovery = await fetch(`${first.urls.gateway}/.well-known/openid-configuration`);
       expect(((await discovery.json()) as { issuer: string }).issuer).toBe('http://localhost:8080');
+      expect(first.issuer).toBe('http://localhost:8080');
       const token = await fetch(`${first.urls.gateway}/oauth2/token`, {
         method: 'POST',
         headers: {

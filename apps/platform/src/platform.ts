@@ -48,6 +48,8 @@ import { readSeedFile } from './seed-file.ts';
 /** What `startPlatform` reports for the banner (secrets only when generated now, to print once). */
 export interface PlatformHandle {
   urls: { gateway: string; auth: string; users: string };
+  /** The issuer (`TESSERA_PUBLIC_URL`): the origin clients must use, the gateway behind it. */
+  publicUrl: string;
   admin: { email: string; generatedPassword?: string | undefined; created: boolean };
   demoServiceSecret?: string | undefined;
   masterKeySource: 'env' | 'file' | 'generated';
@@ -220,6 +222,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     await gateway.app.listen({ host: config.host, port: gatewayPort! });
     return {
       urls,
+      publicUrl: authConfig.publicUrl,
       admin: { email: admin.adminEmail, generatedPassword: admin.generatedPassword, created: admin.created },
       demoServiceSecret: demo.demoServiceSecret,
       masterKeySource,

@@ -51,6 +51,7 @@ function build(readiness: ReadinessCheck[] = [], logs = captureLogs()): HttpServ
   app.get('/boom', async () => {
     throw new Error('secret internal detail: host db-7.internal');
   });
+  app.patch('/things/:id', async () => ({}));
   return app;
 }
 
@@ -123,6 +124,11 @@ describe('createHttpServer', () => {
     expect(big.statusCode).toBe(413);
     const method = await server.inject({ method: 'DELETE', url: '/things' });
     expect(method.statusCode).toBe(405);
+    // RFC 9110 §15.5.6: a 405 lists what the resource supports (GET brings HEAD; CORS answers OPTIONS).
+    expect(method.headers.allow).toBe('GET, HEAD, POST, OPTIONS');
+    const parametric = await server.inject({ method: 'GET', url: '/things/42?x=1' });
+    expect(parametric.statusCode).toBe(405);
+    expect(parametric.headers.allow).toBe('PATCH, OPTIONS');
     const missing = await server.inject({ url: '/nope' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('not_found');

@@ -192,20 +192,33 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sendError(toAppError(error), error, request, reply),
   );
   app.setNotFoundHandler((request, reply) => {
-    const otherMethod = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].some(
-      (method) =>
-        method !== request.method && app.hasRoute({ method, url: request.url.split('?')[0] ?? '/' }),
-    );
-    const err = otherMethod
-      ? new AppError('method_not_allowed', 405, 'Method Not Allowed', {
-          detail: `${request.method} is not supported here`,
-        })
-      : new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    const allowed = allowedMethods(app, request.url);
+    const err =
+      allowed.length > 0
+        ? new AppError('method_not_allowed', 405, 'Method Not Allowed', {
+            detail: `${request.method} is not supported here`,
+            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            headers: { allow: allowed.join(', ') },
+          })
+        : new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
     return sendError(err, err, request, reply);
   });
 
   registerHealthRoutes(app, options.readiness ?? [], metrics);
   return app;
+}
+
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The methods some route of `app` serves at `url`'s path (parametric routes included), with
+ * `OPTIONS` when preflights are answered there; empty when no route serves the path at all.
+ */
+function allowedMethods(app: HttpServer, url: string): string[] {
+  const path = url.split('?', 1)[0] ?? '/';
+  const served = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+  if (served.length === 0) return [];
+  return app.findRoute({ method: 'OPTIONS', url: path }) !== null ? [...served, 'OPTIONS'] : served;
 }
 
 /**
