@@ -13,6 +13,8 @@ afterAll(async () => {
 
 interface Running {
   output: () => string;
+  /** The origin the banner tells clients to use: must be the issuer discovery reports. */
+  issuer: string;
   urls: { gateway: string; auth: string; users: string };
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
@@ -46,7 +48,6 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
   const url = (label: string) => new RegExp(`${label}\\s+(http://\\S+)`).exec(out)?.[1] ?? '';
   return {
     output: () => out,
-    /** The origin the banner tells clients to use: must be the issuer discovery reports. */
     issuer: url('public origin \\(issuer\\)'),
     urls: {
       gateway: url('gateway listening on'),

@@ -94,6 +94,7 @@ export function createFlows(deps: FlowDeps): Flows {
     codes,
     clock,
     issuer,
+    jwks: deps.jwks,
     codeTtlSeconds: config.codeTtlSeconds,
   });
   const pending = new PendingRequests(interactions, flow);

@@ -1,5 +1,6 @@
 import type { ClientLookup, OAuthClient, UserProfile, UsersGateway } from '../../contracts.ts';
 import type { ConsentStore } from '../../consent/store.ts';
+import type { JwksSource } from '../../flows/deps.ts';
 import type { CurrentSession } from '../../sessions/browser.ts';
 import type { SignedInSession } from '../../sessions/store.ts';
 import type { Interaction } from './interactions.ts';
@@ -19,6 +20,7 @@ export interface AuthorizeDraft {
   codeChallenge?: string;
   prompt?: ReadonlySet<Prompt>;
   maxAge?: number;
+  hintedSubject?: string;
 }
 
 /** A fully validated authorization request. */
@@ -33,11 +35,16 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   prompt: ReadonlySet<Prompt>;
   maxAge: number | undefined;
+  /** The `sub` of a verified `id_token_hint`: the only user this request may be answered for. */
+  hintedSubject: string | undefined;
 }
 
 /** What the request checks may use. */
 export interface RequestCheckDeps {
   clients: ClientLookup;
+  /** Our published keys (current and still-published previous ones), to verify `id_token_hint`. */
+  jwks: JwksSource;
+  issuer: string;
 }
 
 /** One protocol rule about the request itself; throws AuthorizePageError or AuthorizeError. */

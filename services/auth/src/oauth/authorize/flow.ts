@@ -5,6 +5,7 @@ import type { ConsentStore } from '../../consent/store.ts';
 import type { AuthorizationCodes } from '../../grants/codes.ts';
 import type { GrantFamilies } from '../../grants/families.ts';
 import type { BrowserSessions, CurrentSession } from '../../sessions/browser.ts';
+import type { JwksSource } from '../../flows/deps.ts';
 import { PATHS, pathWithQuery } from '../../flows/paths.ts';
 import type { AuthorizationRequest, DecisionContext } from './context.ts';
 import { established } from './context.ts';
@@ -25,6 +26,8 @@ export interface AuthorizeFlowDeps {
   codes: AuthorizationCodes;
   clock: Clock;
   issuer: string;
+  /** Our published keys, to verify `id_token_hint`. */
+  jwks: JwksSource;
   codeTtlSeconds: number;
 }
 

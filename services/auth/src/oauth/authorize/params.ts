@@ -14,6 +14,7 @@ export const AUTHORIZATION_PARAMS = [
   'code_challenge_method',
   'prompt',
   'max_age',
+  'id_token_hint',
   'request',
   'request_uri',
 ] as const;

@@ -22,7 +22,9 @@ import { checkScope } from './checks/check-scope.ts';
 import { checkPrompt } from './checks/check-prompt.ts';
 import { checkMaxAge } from './checks/check-max-age.ts';
 import { checkStateAndNonce } from './checks/check-state-and-nonce.ts';
+import { checkIdTokenHint } from './checks/check-id-token-hint.ts';
 import { requireLogin } from './checks/require-login.ts';
+import { requireHintedUser } from './checks/require-hinted-user.ts';
 import { selectOrganization } from './checks/select-organization.ts';
 import { requireConsent } from './checks/require-consent.ts';
 
@@ -37,9 +39,15 @@ export const REQUEST_CHECKS: readonly RequestCheck[] = [
   checkPrompt,
   checkMaxAge,
   checkStateAndNonce,
+  checkIdTokenHint,
 ];
 
-export const DECISION_STEPS: readonly DecisionStep[] = [requireLogin, selectOrganization, requireConsent];
+export const DECISION_STEPS: readonly DecisionStep[] = [
+  requireLogin,
+  requireHintedUser,
+  selectOrganization,
+  requireConsent,
+];
 
 /**
  * Runs {@link REQUEST_CHECKS} over `draft` (which keeps what was established when a check
@@ -61,6 +69,7 @@ export async function validateAuthorizationRequest(
     codeChallenge: established(draft.codeChallenge, 'code_challenge'),
     prompt: established(draft.prompt, 'prompt'),
     maxAge: draft.maxAge,
+    hintedSubject: draft.hintedSubject,
   };
 }
 

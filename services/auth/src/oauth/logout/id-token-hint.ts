@@ -2,17 +2,20 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import type { JwksSource } from '../../flows/deps.ts';
 import { VERIFY_ALGORITHMS } from '../userinfo/access-token.ts';
 
-/** What an ID token hint tells the logout endpoint. */
+/** What an ID token hint tells the logout and authorization endpoints. */
 export interface IdTokenHint {
   sub: string;
   /** The client the ID token was issued to. */
   clientId: string;
+  /** Every string in the token's `aud`. */
+  audience: string[];
 }
 
 /**
- * Verifies an `id_token_hint` (OIDC RP-Initiated Logout §2): signed by one of our keys and
- * issued by us; it may have expired (a user often logs out long after signing in). Access
- * tokens (`typ: at+jwt`) are not ID tokens and are refused.
+ * Verifies an `id_token_hint` (OIDC RP-Initiated Logout §2, OIDC Core §3.1.2.1): signed by one
+ * of our published keys and issued by us; it may have expired (a user often logs out, or an RP
+ * re-authenticates, long after signing in). Access tokens (`typ: at+jwt`) are not ID tokens and
+ * are refused.
  */
 export async function verifyIdTokenHint(
   token: string,
@@ -26,9 +29,10 @@ export async function verifyIdTokenHint(
     const { payload } = await compactVerify(token, keys, { algorithms: VERIFY_ALGORITHMS });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     if (claims.iss !== options.issuer || typeof claims.sub !== 'string') return undefined;
-    const aud: unknown = Array.isArray(claims.aud) ? (claims.aud as unknown[])[0] : claims.aud;
-    const clientId: unknown = typeof claims.azp === 'string' ? claims.azp : aud;
-    return typeof clientId === 'string' ? { sub: claims.sub, clientId } : undefined;
+    const audiences: unknown[] = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
+    const clientId: unknown = typeof claims.azp === 'string' ? claims.azp : audiences[0];
+    const audience = audiences.filter((value): value is string => typeof value === 'string');
+    return typeof clientId === 'string' ? { sub: claims.sub, clientId, audience } : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import { AuthorizeError, AuthorizePageError } from '../errors.ts';
 import { REQUEST_CHECKS, validateAuthorizationRequest } from '../pipeline.ts';
 import { readAuthorizationParams } from '../params.ts';
 import { checkClient } from './check-client.ts';
+import { checkIdTokenHint } from './check-id-token-hint.ts';
 import { checkPkce } from './check-pkce.ts';
 import { checkPrompt } from './check-prompt.ts';
 import { checkRedirectUri } from './check-redirect-uri.ts';
@@ -15,6 +16,7 @@ const client = testClient({
   redirectUris: ['https://app.example/cb', 'http://127.0.0.1/native'],
 });
 const clients = { find: (id: string) => Promise.resolve(id === 'app' ? client : undefined) };
+const deps = { clients, jwks: () => Promise.resolve({ keys: [] }), issuer: 'https://id.example' };
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
 function draft(params: Record<string, string | string[]>): AuthorizeDraft {
@@ -27,10 +29,8 @@ describe('authorize checks, one rule each', () => {
   });
 
   it('checkClient: an unknown client is an error page', async () => {
-    await expect(checkClient(draft({ client_id: 'nope' }), { clients })).rejects.toBeInstanceOf(
-      AuthorizePageError,
-    );
-    await expect(checkClient(draft({ client_id: ['app', 'app'] }), { clients })).rejects.toBeInstanceOf(
+    await expect(checkClient(draft({ client_id: 'nope' }), deps)).rejects.toBeInstanceOf(AuthorizePageError);
+    await expect(checkClient(draft({ client_id: ['app', 'app'] }), deps)).rejects.toBeInstanceOf(
       AuthorizePageError,
     );
   });
@@ -43,7 +43,7 @@ describe('authorize checks, one rule each', () => {
     const accepts = (uri: string) => {
       const d: AuthorizeDraft = { ...readAuthorizationParams({ redirect_uri: uri }), client: native };
       try {
-        void checkRedirectUri(d, { clients });
+        void checkRedirectUri(d, deps);
         return d.redirectUri === uri;
       } catch (err) {
         expect(err).toBeInstanceOf(AuthorizePageError);
@@ -65,7 +65,7 @@ describe('authorize checks, one rule each', () => {
 
   it('checkPkce: S256 with a 43-128 character base64url challenge only', () => {
     expect(() =>
-      checkPkce(draft({ code_challenge: CHALLENGE, code_challenge_method: 'S256' }), { clients }),
+      checkPkce(draft({ code_challenge: CHALLENGE, code_challenge_method: 'S256' }), deps),
     ).not.toThrow();
     const refused: Array<Record<string, string>> = [
       { code_challenge: CHALLENGE, code_challenge_method: 'plain' },
@@ -75,23 +75,39 @@ describe('authorize checks, one rule each', () => {
       { code_challenge: `${CHALLENGE.slice(1)}/`, code_challenge_method: 'S256' },
     ];
     for (const params of refused) {
-      expect(() => checkPkce(draft(params), { clients })).toThrow(AuthorizeError);
+      expect(() => checkPkce(draft(params), deps)).toThrow(AuthorizeError);
     }
   });
 
   it('checkScope: a subset of the client’s scopes, deduplicated', () => {
     const ok = draft({ scope: 'openid  email openid' });
-    void checkScope(ok, { clients });
+    void checkScope(ok, deps);
     expect(ok.scopes).toEqual(['openid', 'email']);
-    expect(() => checkScope(draft({ scope: 'openid root' }), { clients })).toThrow(/may not request/);
-    expect(() => checkScope(draft({ scope: 'open"id' }), { clients })).toThrow(AuthorizeError);
+    expect(() => checkScope(draft({ scope: 'openid root' }), deps)).toThrow(/may not request/);
+    expect(() => checkScope(draft({ scope: 'open"id' }), deps)).toThrow(AuthorizeError);
   });
 
   it('checkPrompt: none, login, consent; none alone', () => {
     const d = draft({ prompt: 'login consent' });
-    void checkPrompt(d, { clients });
+    void checkPrompt(d, deps);
     expect([...(d.prompt ?? [])]).toEqual(['login', 'consent']);
-    expect(() => checkPrompt(draft({ prompt: 'none consent' }), { clients })).toThrow(AuthorizeError);
+    expect(() => checkPrompt(draft({ prompt: 'none consent' }), deps)).toThrow(AuthorizeError);
+  });
+
+  it('checkIdTokenHint: an empty hint is omitted; an oversized one is refused before any crypto', async () => {
+    const noKeys = {
+      ...deps,
+      jwks: () => Promise.reject(new Error('the key set must not be read')),
+    };
+    const empty = draft({ id_token_hint: '' });
+    await checkIdTokenHint(empty, noKeys);
+    expect(empty.hintedSubject).toBeUndefined();
+    await expect(
+      checkIdTokenHint(draft({ id_token_hint: 'a'.repeat(8 * 1024 + 1) }), noKeys),
+    ).rejects.toThrow(/too long/);
+    await expect(checkIdTokenHint(draft({ id_token_hint: 'garbage.x.y' }), deps)).rejects.toBeInstanceOf(
+      AuthorizeError,
+    );
   });
 
   it('validates a complete request in order and returns it typed', async () => {
@@ -106,7 +122,7 @@ describe('authorize checks, one rule each', () => {
         code_challenge_method: 'S256',
         extra: 'ignored',
       }),
-      { clients },
+      deps,
     );
     expect(request).toMatchObject({
       redirectUri: 'https://app.example/cb',
