@@ -26,7 +26,7 @@ export {
 export type { AppErrorOptions, ProblemDocument } from './errors.ts';
 export { createHttpServer, errorReporterOf, safeErrorForLog, sendError, toAppError } from './http.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
-export { createHttpMetrics, renderMetrics } from './metrics.ts';
+export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';
 export { uuidv7, systemClock } from './ids.ts';

@@ -3,12 +3,14 @@
  * clients, signer, denylist, users gateway), registers the core routes, then every feature
  * (`features`, by default the user-facing flows) with the core handed to it. See WIRING.md.
  */
+import swagger from '@fastify/swagger';
 import type { Redis } from 'ioredis';
 import type { JSONWebKeySet } from 'jose';
 import {
   createHttpMetrics,
   createHttpServer,
   systemClock,
+  TESSERA_VERSION,
   type Clock,
   type HttpServer,
   type Logger,
@@ -282,6 +284,26 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     errorSink: deps.errorSink,
     ...(deps.trustProxy === undefined ? {} : { trustProxy: deps.trustProxy }),
   });
+  // Registered before any route so every route's schema lands in the document (`/openapi.json`).
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera auth service',
+        version: TESSERA_VERSION,
+        description:
+          'OAuth 2.1 / OpenID Connect provider (discovery, authorization, token, revocation, introspection, ' +
+          'userinfo, logout, hosted login and consent) and the admin API for clients and signing keys.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' },
+          clientSecretBasic: { type: 'http', scheme: 'basic' },
+        },
+      },
+    },
+  });
+  app.get('/openapi.json', { logLevel: 'warn', schema: { hide: true } }, async () => app.swagger());
 
   const verifier = new LocalAccessTokenVerifier({ keys, issuer, clock });
   const authenticator = createClientAuthenticator({

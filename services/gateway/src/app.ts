@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
+import { Type } from 'typebox';
 import {
   extractBearer,
   extractBearerFromRequest,
@@ -440,21 +441,43 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   };
 
   if (config.adminToken) {
-    app.post('/_gateway/pools/:pool/switch', async (request, reply) => {
-      const token = extractBearer(request.headers.authorization) ?? '';
-      if (!config.adminToken || !sameSecret(token, config.adminToken)) {
-        return sendTokenError(
-          reply,
-          new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'),
-        );
-      }
-      const { pool } = request.params as { pool: string };
-      const target = new URL(request.url, 'http://x').searchParams.get('to');
-      if (target !== 'blue' && target !== 'green')
-        throw new AppError('invalid_target', 400, 'Bad Request', { detail: 'to must be blue or green' });
-      await switchPool(pool, target);
-      return { pool, active: target };
-    });
+    app.post(
+      '/_gateway/pools/:pool/switch',
+      {
+        // The admin token is checked before anything else, so an unauthenticated caller learns
+        // nothing about pools or parameters.
+        onRequest: (request, reply, done) => {
+          const token = extractBearer(request.headers.authorization) ?? '';
+          if (config.adminToken && sameSecret(token, config.adminToken)) return done();
+          void sendTokenError(
+            reply,
+            new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'),
+          );
+        },
+        schema: {
+          params: Type.Object(
+            { pool: Type.String({ minLength: 1, maxLength: 64 }) },
+            { additionalProperties: false },
+          ),
+          querystring: Type.Object(
+            { to: Type.Union([Type.Literal('blue'), Type.Literal('green')]) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object(
+              { pool: Type.String(), active: Type.Union([Type.Literal('blue'), Type.Literal('green')]) },
+              { additionalProperties: false },
+            ),
+          },
+        },
+      },
+      async (request) => {
+        const { pool } = request.params;
+        const target = request.query.to;
+        await switchPool(pool, target);
+        return { pool, active: target };
+      },
+    );
   }
 
   app.addHook('onClose', async () => {

@@ -495,6 +495,23 @@ describe('blue/green', () => {
       .post('/_gateway/pools/users/switch?to=green')
       .set('authorization', 'Bearer a-long-admin-token');
     expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ pool: 'users', active: 'green' });
     expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('green');
+    // Parameters are schema-checked, after the token: nothing is learned without it.
+    expect((await request(gw.app.server).post('/_gateway/pools/users/switch?to=purple')).status).toBe(401);
+    for (const url of [
+      '/_gateway/pools/users/switch?to=purple',
+      '/_gateway/pools/users/switch',
+      '/_gateway/pools/users/switch?to=blue&extra=1',
+      `/_gateway/pools/${'p'.repeat(65)}/switch?to=blue`,
+    ]) {
+      const bad = await request(gw.app.server).post(url).set('authorization', 'Bearer a-long-admin-token');
+      expect(bad.status, url).toBe(400);
+      expect(bad.headers['content-type'], url).toContain('application/problem+json');
+    }
+    const unknown = await request(gw.app.server)
+      .post('/_gateway/pools/nope/switch?to=blue')
+      .set('authorization', 'Bearer a-long-admin-token');
+    expect(unknown.status).toBe(404);
   });
 });
