@@ -150,14 +150,13 @@ describe('POST /oauth2/introspect', () => {
     });
   });
 
-  it('describes an active refresh token to the client that owns it', async () => {
+  it('describes an active refresh token to the client that owns it, without a token_type (no access token type applies)', async () => {
     const res = await introspect('reports', {
       token: 'refresh-token-of-reports',
       token_type_hint: 'refresh_token',
     });
     expect(res.body).toEqual({
       active: true,
-      token_type: 'refresh_token',
       iss: server.url,
       client_id: 'reports',
       sub: 'user-1',
@@ -173,8 +172,19 @@ describe('POST /oauth2/introspect', () => {
     expect(res.body).toEqual({ active: false });
   });
 
-  it('answers a missing token parameter with invalid_request', async () => {
-    const res = await introspect('api', {});
+  it('answers a missing or empty token parameter with 400 invalid_request as RFC 6749 §5.2 JSON', async () => {
+    const forms: Record<string, string>[] = [{}, { token: '' }, { token_type_hint: 'access_token' }];
+    for (const form of forms) {
+      const res = await introspect('api', form);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'token is missing' });
+    }
+  });
+
+  it('answers a request without a body with 400 invalid_request', async () => {
+    const res = await request(server.url).post('/oauth2/introspect').set('authorization', basic('api'));
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });

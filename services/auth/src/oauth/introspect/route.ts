@@ -46,9 +46,9 @@ export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionR
     }
     const info = await deps.refreshTokens?.inspect(token);
     if (!info?.active || info.clientId !== client.clientId) return INACTIVE;
+    // No token_type: §2.2 means an RFC 6749 §7.1 access token type, which a refresh token has not.
     return {
       active: true,
-      token_type: 'refresh_token',
       iss: deps.issuer,
       client_id: info.clientId,
       sub: info.sub,

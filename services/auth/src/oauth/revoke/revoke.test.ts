@@ -129,8 +129,19 @@ describe('POST /oauth2/revoke', () => {
     expect(res.body.error).toBe('invalid_client');
   });
 
-  it('answers a missing token parameter with invalid_request', async () => {
-    const res = await revoke('reports', {});
+  it('answers a missing or empty token parameter with 400 invalid_request as RFC 6749 §5.2 JSON', async () => {
+    const forms: Record<string, string>[] = [{}, { token: '' }, { token_type_hint: 'refresh_token' }];
+    for (const form of forms) {
+      const res = await revoke('reports', form);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'token is missing' });
+    }
+  });
+
+  it('answers a request without a body with 400 invalid_request', async () => {
+    const res = await request(server.url).post('/oauth2/revoke').set('authorization', basic('reports'));
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });

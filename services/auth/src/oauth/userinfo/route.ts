@@ -1,8 +1,11 @@
+import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { extractBearer, TokenError } from '@tessera/auth-middleware';
 import type { Clock, HttpServer } from '@tessera/kernel';
 import type { AccessTokenDenylist, UsersGateway } from '../../contracts.ts';
 import type { JwksSource } from '../../flows/deps.ts';
 import { PATHS } from '../../flows/paths.ts';
+import { readOAuthForm } from '../form.ts';
 import { verifyAccessToken } from './access-token.ts';
 
 /** Dependencies of {@link registerUserinfoRoutes}. */
@@ -14,40 +17,86 @@ export interface UserinfoRouteDeps {
   clock: Clock;
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** RFC 6750 §3.1 error codes this endpoint answers with. */
+type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** A form body carries one access token (8 KiB at most, SECURITY 18) and little else. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * RFC 6750 §2.2 body: `access_token` is a b64token like the header's credential (§2.1), empty
+ * meaning omitted (as in every OAuth form here, `../form.ts`). Other parameters are ignored, as
+ * OAuth endpoints ignore unknown parameters, but must be single text values.
+ */
+const UserinfoForm = Type.Object(
+  { access_token: Type.Optional(Type.String({ pattern: '^(?:[A-Za-z0-9\\-._~+/]+=*)?$' })) },
+  { additionalProperties: Type.String(), maxProperties: 32 },
+);
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+
+const CHALLENGE = 'Bearer realm="tessera"';
+
+/** RFC 6750 §3.1: a request without any credentials gets a bare challenge, no error code. */
+function sendChallenge(reply: FastifyReply): FastifyReply {
+  return reply.code(401).header('www-authenticate', CHALLENGE).header('cache-control', 'no-store').send();
+}
 
 function bearerError(
   reply: FastifyReply,
   status: 400 | 401 | 403,
-  error?: string,
-  description?: string,
+  error: BearerErrorCode,
+  description: string,
 ): FastifyReply {
-  const params = ['realm="tessera"'];
-  if (error) params.push(`error="${error}"`);
-  if (description) params.push(`error_description="${description}"`);
   return reply
     .code(status)
-    .header('www-authenticate', `Bearer ${params.join(', ')}`)
+    .header('www-authenticate', `${CHALLENGE}, error="${error}", error_description="${description}"`)
     .header('cache-control', 'no-store')
-    .send(
-      error
-        ? { error, ...(description ? { error_description: description } : {}) }
-        : { error: 'invalid_request' },
-    );
+    .send({ error, error_description: description });
+}
+
+/** Why a request's credentials are unusable (→ 400 invalid_request), or its token if any. */
+type Credentials = { token: string | undefined } | { malformed: string };
+
+/**
+ * The access token from the `Authorization` header (RFC 6750 §2.1) or, for a form POST, the
+ * `access_token` body parameter (§2.2). A header that is not one well-formed Bearer credential,
+ * and a token sent both ways (§2: "MUST NOT use more than one method"), are malformed requests.
+ */
+function readCredentials(request: FastifyRequest, body: unknown): Credentials {
+  const header = request.raw.headersDistinct.authorization;
+  let headerToken: string | undefined;
+  if (header !== undefined) {
+    try {
+      headerToken = extractBearer(header);
+    } catch (err) {
+      if (err instanceof TokenError) return { malformed: err.message };
+      throw err;
+    }
+    if (headerToken === undefined) return { malformed: 'the Authorization scheme must be Bearer' };
+  }
+  const contentType = request.headers['content-type'];
+  const bodyToken =
+    contentType !== undefined && FORM_TYPE.test(contentType)
+      ? readOAuthForm(body, []).params.access_token
+      : undefined;
+  if (headerToken !== undefined && bodyToken !== undefined)
+    return { malformed: 'the access token must be sent by one method only' };
+  return { token: headerToken ?? bodyToken };
 }
 
 /**
  * `GET|POST /oauth2/userinfo` (OIDC Core §5.3): with a valid bearer access token that has the
  * `openid` scope, returns `sub` plus the claims its scopes allow (`email`, `email_verified` for
- * email, `name` for profile), read fresh from the user service. Errors per RFC 6750 §3.
+ * email, `name` for profile), read fresh from the user service. The token comes in the
+ * `Authorization` header or, on POST, as a form parameter; errors per RFC 6750 §3.
  */
 export function registerUserinfoRoutes(app: HttpServer, deps: UserinfoRouteDeps): void {
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    if (header === undefined) return bearerError(reply, 401);
-    const match = BEARER.exec(header);
-    if (!match?.[1]) return bearerError(reply, 400, 'invalid_request', 'malformed Authorization header');
-    const token = await verifyAccessToken(match[1], { ...deps, now: deps.clock.now() });
+  const respond = async (request: FastifyRequest, reply: FastifyReply, body: unknown) => {
+    const credentials = readCredentials(request, body);
+    if ('malformed' in credentials) return bearerError(reply, 400, 'invalid_request', credentials.malformed);
+    if (credentials.token === undefined) return sendChallenge(reply);
+    const token = await verifyAccessToken(credentials.token, { ...deps, now: deps.clock.now() });
     if (!token) return bearerError(reply, 401, 'invalid_token', 'the access token is invalid or expired');
     if (!token.scopes.includes('openid'))
       return bearerError(reply, 403, 'insufficient_scope', 'requires the openid scope');
@@ -62,6 +111,21 @@ export function registerUserinfoRoutes(app: HttpServer, deps: UserinfoRouteDeps)
     if (token.scopes.includes('profile') && user.name !== null) claims.name = user.name;
     return reply.header('cache-control', 'no-store').send(claims);
   };
-  app.get(PATHS.userinfo, handler);
-  app.post(PATHS.userinfo, handler);
+
+  // RFC 6750 §2.2: a GET never carries the token in a body.
+  app.get(PATHS.userinfo, (request, reply) => respond(request, reply, undefined));
+  app.post(
+    PATHS.userinfo,
+    {
+      bodyLimit: MAX_FORM_BYTES,
+      // Only a form body can carry the token; any other body (or none) is not looked at.
+      schema: { body: { content: { 'application/x-www-form-urlencoded': { schema: UserinfoForm } } } },
+      attachValidation: true,
+    },
+    (request, reply) => {
+      if (request.validationError)
+        return bearerError(reply, 400, 'invalid_request', 'the request body is malformed');
+      return respond(request, reply, request.body);
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
@@ -65,6 +66,37 @@ describe('GET /oauth2/userinfo', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="tessera"');
   });
 
+  it('answers a request without any credentials with a bare challenge and no error code (RFC 6750 §3.1)', async () => {
+    for (const res of [
+      await request(server.url).get('/oauth2/userinfo'),
+      await request(server.url).post('/oauth2/userinfo'),
+      await request(server.url).post('/oauth2/userinfo').type('form').send({ scope: 'openid' }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.text).toBe('');
+    }
+  });
+
+  it('answers a malformed Authorization header with 400 invalid_request', async () => {
+    const { token } = await accessToken('openid');
+    for (const header of ['Bearer', 'Bearer ', `Basic ${token}`, `Bearer ${token} extra`]) {
+      const res = await request(server.url).get('/oauth2/userinfo').set('authorization', header);
+      expect(res.status, header).toBe(400);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_request"/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body.error).toBe('invalid_request');
+    }
+    // Node keeps only the first Authorization header in `headers`; both must be noticed.
+    const twice = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/oauth2/userinfo`, (res) => resolve(res.resume().statusCode));
+      req.setHeader('authorization', [`Bearer ${token}`, `Bearer ${token}`]);
+      req.on('error', reject).end();
+    });
+    expect(twice).toBe(400);
+  });
+
   it('answers 403 insufficient_scope for a token without openid', async () => {
     const { token } = await accessToken('users:read');
     const res = await userinfo(token);
@@ -105,5 +137,65 @@ describe('GET /oauth2/userinfo', () => {
     const { token, user } = await accessToken('openid');
     user.profile.status = 'disabled';
     expect((await userinfo(token)).status).toBe(401);
+  });
+});
+
+describe('POST /oauth2/userinfo with a form body (RFC 6750 §2.2)', () => {
+  const post = () => request(server.url).post('/oauth2/userinfo').type('form');
+
+  it('accepts the access token as the access_token form parameter', async () => {
+    const { token, user } = await accessToken('openid email');
+    const res = await post().send({ access_token: token });
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ sub: user.profile.id, email: user.profile.email, email_verified: true });
+  });
+
+  it('ignores unknown form parameters', async () => {
+    const { token, user } = await accessToken('openid');
+    const res = await post().send({ access_token: token, claims: 'whatever' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sub: user.profile.id });
+  });
+
+  it('validates a body token like a header token', async () => {
+    const { token } = await accessToken('users:read');
+    const scope = await post().send({ access_token: token });
+    expect(scope.status).toBe(403);
+    expect(scope.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    const forged = await post().send({ access_token: `${token.slice(0, -4)}AAAA` });
+    expect(forged.status).toBe(401);
+    expect(forged.headers['www-authenticate']).toContain('error="invalid_token"');
+    const malformed = await post().send({ access_token: 'not a b64token' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['www-authenticate']).toContain('error="invalid_request"');
+    expect(malformed.body.error).toBe('invalid_request');
+  });
+
+  it('refuses a token sent both in the header and in the body with 400 invalid_request', async () => {
+    const { token } = await accessToken('openid');
+    const res = await post().set('authorization', `Bearer ${token}`).send({ access_token: token });
+    expect(res.status).toBe(400);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_request"/);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('refuses a repeated access_token parameter with 400 invalid_request', async () => {
+    const { token } = await accessToken('openid');
+    const res = await post().send(`access_token=${token}&access_token=${token}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('does not read a token from a JSON body', async () => {
+    const { token } = await accessToken('openid');
+    const res = await request(server.url).post('/oauth2/userinfo').send({ access_token: token });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+  });
+
+  it('refuses an oversized body', async () => {
+    const res = await post().send({ access_token: 'a'.repeat(20 * 1024) });
+    expect(res.status).toBe(413);
   });
 });
