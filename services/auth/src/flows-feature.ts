@@ -15,7 +15,7 @@ export const FLOWS_METADATA = {
   response_types_supported: ['code'],
   response_modes_supported: ['query'],
   code_challenge_methods_supported: ['S256'],
-  prompt_values_supported: ['none', 'login', 'consent'],
+  prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
   authorization_response_iss_parameter_supported: true,
   request_parameter_supported: false,
   request_uri_parameter_supported: false,

@@ -140,4 +140,24 @@ describe('consent for third-party clients', () => {
     const done = await agent.get(login.headers.location as string);
     expect(clientParams(done).get('code')).toBeTruthy();
   });
+
+  it('shows the page to a first-party client that asks for it with prompt=consent', async () => {
+    const clientId = `first-${randomUUID()}`;
+    await server.clients.add(testClient({ clientId, firstParty: true }));
+    const email = `${randomUUID()}@example.com`;
+    server.users.add(email, PASSWORD);
+    const agent = browser(server);
+    const start = await agent
+      .get('/oauth2/authorize')
+      .query(authorizeParams(clientId, { prompt: 'consent' }).query);
+    const login = await submitLogin(agent, start.headers.location as string, email, PASSWORD);
+    const resume = await agent.get(login.headers.location as string);
+    expect(resume.headers.location).toMatch(/^\/consent\?interaction=/);
+    const page = await agent.get(resume.headers.location as string);
+    const interaction =
+      new URL(resume.headers.location as string, server.url).searchParams.get('interaction') ?? '';
+    const allowed = await decide(agent, csrfOf(page.text), interaction, 'allow');
+    const done = await agent.get(allowed.headers.location as string);
+    expect(clientParams(done).get('code')).toBeTruthy();
+  });
 });

@@ -162,8 +162,9 @@ describe('GET /oauth2/authorize: errors redirected to the client', () => {
   });
 
   it('rejects unsupported prompt values and prompt=none combined with another', async () => {
-    await expectRedirectError({ prompt: 'select_account' }, 'invalid_request');
+    await expectRedirectError({ prompt: 'create' }, 'invalid_request');
     await expectRedirectError({ prompt: 'none login' }, 'invalid_request');
+    await expectRedirectError({ prompt: 'none select_account' }, 'invalid_request');
   });
 
   it('rejects a repeated parameter with invalid_request', async () => {
@@ -257,20 +258,21 @@ describe('GET /oauth2/authorize: sessions, prompt and max_age', () => {
     expect(redirectParams(again).get('code')).toBeTruthy();
   });
 
-  it('forces a new login for prompt=login and then issues the code', async () => {
-    const { clientId, email } = await setup();
-    const agent = browser(server);
-    await authorizeWithLogin(agent, server, { clientId, email, password: PASSWORD });
-    const res = await agent
-      .get('/oauth2/authorize')
-      .query(authorizeParams(clientId, { prompt: 'login' }).query);
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toMatch(/^\/login\?interaction=/);
-    const login = await submitLogin(agent, res.headers.location as string, email, PASSWORD);
-    expect(login.status).toBe(303);
-    const resumed = await agent.get(login.headers.location as string);
-    expect(redirectParams(resumed).get('code')).toBeTruthy();
-  });
+  it.each(['login', 'select_account'])(
+    'forces a new login for prompt=%s and then issues the code',
+    async (prompt) => {
+      const { clientId, email } = await setup();
+      const agent = browser(server);
+      await authorizeWithLogin(agent, server, { clientId, email, password: PASSWORD });
+      const res = await agent.get('/oauth2/authorize').query(authorizeParams(clientId, { prompt }).query);
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toMatch(/^\/login\?interaction=/);
+      const login = await submitLogin(agent, res.headers.location as string, email, PASSWORD);
+      expect(login.status).toBe(303);
+      const resumed = await agent.get(login.headers.location as string);
+      expect(redirectParams(resumed).get('code')).toBeTruthy();
+    },
+  );
 
   it('forces a new login when max_age is exceeded, and not before', async () => {
     const { clientId, email } = await setup();

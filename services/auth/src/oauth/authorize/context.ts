@@ -7,7 +7,7 @@ import type { Interaction } from './interactions.ts';
 import type { AuthorizationParamName, AuthorizationParams } from './params.ts';
 
 /** `prompt` values this server supports (OIDC Core §3.1.2.1). */
-export type Prompt = 'none' | 'login' | 'consent';
+export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 
 /** A request being validated: each check reads what earlier checks established and adds its part. */
 export interface AuthorizeDraft {

@@ -54,7 +54,7 @@ describe('/.well-known/openid-configuration', () => {
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       code_challenge_methods_supported: ['S256'],
-      prompt_values_supported: ['none', 'login', 'consent'],
+      prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
       scopes_supported: [
         'openid',
         'profile',

@@ -17,10 +17,10 @@ function isStillValid(user: UserProfile | undefined, session: SignedInSession): 
 
 function loginIsFreshEnough(ctx: DecisionContext, session: SignedInSession): boolean {
   const authTime = session.authTime.getTime();
-  // A login completed after this request began satisfies prompt=login and max_age.
+  // A login completed after this request began satisfies prompt=login, select_account and max_age.
   if (ctx.interaction && authTime >= ctx.interaction.createdAt.getTime()) return true;
   const { prompt, maxAge } = ctx.request;
-  if (prompt.has('login') || maxAge === 0) return false;
+  if (prompt.has('login') || prompt.has('select_account') || maxAge === 0) return false;
   return maxAge === undefined || (ctx.now - authTime) / 1000 <= maxAge;
 }
 
