@@ -48,6 +48,16 @@ beforeAll(async () => {
       })
     ).secret as string;
   }
+  // A confidential client for another resource: not entitled to tessera-api tokens of others.
+  secrets.partner = (
+    await server.auth.clients.create({
+      clientId: 'partner',
+      name: 'partner',
+      type: 'confidential',
+      scopes: ['users:read'],
+      audiences: ['https://partner.example/api'],
+    })
+  ).secret as string;
   await server.auth.clients.create({
     clientId: 'spa',
     name: 'SPA',
@@ -107,6 +117,21 @@ describe('POST /oauth2/introspect', () => {
       jti: expect.any(String),
       exp: expect.any(Number),
       iat: expect.any(Number),
+    });
+  });
+
+  it('describes an access token only to its own client or a client registered for its audience (RFC 7662 §4)', async () => {
+    const token = await accessToken('reports');
+    expect((await introspect('reports', { token })).body.active).toBe(true);
+    expect((await introspect('api', { token })).body.active).toBe(true);
+    const other = await introspect('partner', { token });
+    expect(other.status).toBe(200);
+    expect(other.body).toEqual({ active: false });
+    // The partner's own token (another audience) is described to the partner.
+    const own = await accessToken('partner');
+    expect((await introspect('partner', { token: own })).body).toMatchObject({
+      active: true,
+      aud: 'https://partner.example/api',
     });
   });
 

@@ -1,11 +1,14 @@
 /**
  * Token introspection (RFC 7662). Only authenticated confidential clients may ask (§2.1,
  * SECURITY 14d); a public client's `none` is not authentication. A token that is unknown,
- * malformed, expired, revoked — or a refresh token of another client — answers only
+ * malformed, expired, revoked — or one the caller may not introspect — answers only
  * `{"active": false}` (§2.2), so the endpoint reveals nothing about tokens it does not vouch for.
+ * Who may introspect what (§4): an access token, the client it was issued to or a client
+ * registered for one of its audiences (the resource servers the token is for); a refresh token,
+ * only its own client. Another client's user token, with its roles and permissions, stays opaque.
  */
 import type { HttpServer } from '@tessera/kernel';
-import type { AccessTokenDenylist, RefreshTokenStore } from '../../contracts.ts';
+import type { AccessTokenDenylist, OAuthClient, RefreshTokenStore } from '../../contracts.ts';
 import { LocalAccessTokenVerifier } from '../../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
 import { OAuthError } from '../errors.ts';
@@ -24,6 +27,13 @@ export interface IntrospectionRouteDeps {
 
 const INACTIVE = Object.freeze({ active: false });
 
+/** The token's own client, or a client registered for one of the token's audiences. */
+function mayIntrospect(client: OAuthClient, claims: { client_id?: unknown; aud?: unknown }): boolean {
+  if (claims.client_id === client.clientId) return true;
+  const audiences = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
+  return audiences.some((aud) => typeof aud === 'string' && client.audiences.includes(aud));
+}
+
 /**
  * Registers `POST /oauth2/introspect` on an OAuth scope.
  *
@@ -41,7 +51,7 @@ export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionR
 
     if (LocalAccessTokenVerifier.looksLikeJwt(token)) {
       const claims = await deps.verifier.verify(token);
-      if (!claims || (await deps.denylist.has(claims.jti))) return INACTIVE;
+      if (!claims || !mayIntrospect(client, claims) || (await deps.denylist.has(claims.jti))) return INACTIVE;
       return { active: true, token_type: 'Bearer', ...claims };
     }
     const info = await deps.refreshTokens?.inspect(token);
