@@ -112,12 +112,14 @@ describe('metrics after a scripted set of calls', () => {
 
   it('reports signing keys, database pools and no reported errors', () => {
     const auth = scraped.auth;
-    expect(sample(auth, 'tessera_signing_keys', { state: 'current' })).toBe(1);
-    expect(sample(auth, 'tessera_signing_keys', { state: 'next' })).toBe(0);
-    const expiry = sample(auth, 'tessera_signing_key_expiry_timestamp_seconds')!;
-    const now = Date.now() / 1000;
-    expect(expiry).toBeGreaterThan(now + 89 * 86_400);
-    expect(expiry).toBeLessThan(now + 91 * 86_400);
+    for (const keySet of ['primary', 'id-token-rs256']) {
+      expect(sample(auth, 'tessera_signing_keys', { key_set: keySet, state: 'current' }), keySet).toBe(1);
+      expect(sample(auth, 'tessera_signing_keys', { key_set: keySet, state: 'next' }), keySet).toBe(0);
+      const expiry = sample(auth, 'tessera_signing_key_expiry_timestamp_seconds', { key_set: keySet })!;
+      const now = Date.now() / 1000;
+      expect(expiry).toBeGreaterThan(now + 89 * 86_400);
+      expect(expiry).toBeLessThan(now + 91 * 86_400);
+    }
     for (const service of ['auth', 'users'] as const) {
       expect(sample(scraped[service], 'tessera_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
       expect(sample(scraped[service], 'tessera_db_pool_connections', { state: 'waiting' })).toBe(0);

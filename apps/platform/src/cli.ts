@@ -3,7 +3,7 @@
  * DATABASE_URL). In embedded mode, stop `npm start` first: PGlite is single-process.
  *
  *   clients list
- *   clients create --name N --type public|confidential [--redirect-uri U]... [--scope S]... [--grant G]... [--first-party]
+ *   clients create --name N --type public|confidential [--redirect-uri U]... [--scope S]... [--grant G]... [--first-party] [--id-token-alg A]
  *   clients rotate-secret <client_id>
  *   clients delete <client_id>
  *   keys list | keys rotate
@@ -21,6 +21,7 @@ import {
   keysList,
   keysRotate,
   loadAuthConfig,
+  type ClientInput,
   type CliContext,
   type GrantType,
 } from '@tessera/auth-service';
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       scope: { type: 'string', multiple: true },
       grant: { type: 'string', multiple: true },
       'first-party': { type: 'boolean' },
+      'id-token-alg': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
           scopes: values.scope,
           grantTypes: values.grant as GrantType[] | undefined,
           firstParty: values['first-party'] ?? false,
+          // Checked by the registry against the algorithms the issuer offers.
+          idTokenSignedResponseAlg: values['id-token-alg'] as ClientInput['idTokenSignedResponseAlg'],
         });
         print({
           clientId: client.clientId,

@@ -10,6 +10,7 @@ import {
   authTables,
   authMigrations,
   loadAuthConfig,
+  idTokenAlgorithmsFor,
   type AuthApp,
   type ClientsSeed,
 } from '@tessera/auth-service';
@@ -129,6 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       defaults: {
         defaultAudience: authConfig.apiAudience,
         accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds,
+        idTokenAlgorithms: idTokenAlgorithmsFor(authConfig.signingAlg),
       },
     });
     if (config.seedFile) {
@@ -138,6 +140,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
         defaults: {
           defaultAudience: authConfig.apiAudience,
           accessTokenTtlSeconds: authConfig.accessTokenTtlSeconds,
+          idTokenAlgorithms: idTokenAlgorithmsFor(authConfig.signingAlg),
         },
       });
       for (const [clientId, secret] of Object.entries(result.generatedSecrets)) {

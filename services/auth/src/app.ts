@@ -36,7 +36,8 @@ import { registerClientAdminRoutes } from './clients/admin-routes.ts';
 import { CachedClientLookup } from './clients/registry.ts';
 import { ClientRepository } from './clients/repository.ts';
 import { registerKeyAdminRoutes } from './keys/admin-routes.ts';
-import { KeyStore } from './keys/key-store.ts';
+import type { KeyStore } from './keys/key-store.ts';
+import { SigningKeys } from './keys/signing-keys.ts';
 import { createClientAuthenticator } from './oauth/client-auth.ts';
 import { buildMetadata, DEFAULT_SCOPES_SUPPORTED } from './oauth/discovery/metadata.ts';
 import { registerDiscoveryRoutes } from './oauth/discovery/route.ts';
@@ -128,7 +129,10 @@ export interface AuthAppDeps {
 export interface AuthApp {
   app: HttpServer;
   core: AuthCore;
+  /** The primary key store (access tokens; ID tokens by default). */
   keys: KeyStore;
+  /** Both key sets: the primary one and the RS256 ID-token set (JWKS, rotation, listing). */
+  signingKeys: SigningKeys;
   clients: ClientRepository;
   clientLookup: CachedClientLookup;
   /** Stops timers and closes the app and the users gateway's pool (the database and Redis belong to the caller). */
@@ -159,7 +163,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   const httpMetrics = createHttpMetrics({ service: 'auth' }, { exemplars: telemetry.enabled });
   const metrics = createAuthMetrics(httpMetrics.registry);
 
-  const keys = new KeyStore({
+  const signingKeys = SigningKeys.create({
     db,
     masterKey: deps.masterKey,
     clock,
@@ -169,15 +173,20 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     logger,
     ...(deps.keyRefreshIntervalMs === undefined ? {} : { refreshIntervalMs: deps.keyRefreshIntervalMs }),
   });
-  await keys.init();
-  registerSigningKeyMetrics(httpMetrics.registry, keys, config.signingKeyMaxAgeDays * 86_400);
+  await signingKeys.init();
+  const keys = signingKeys.primary;
+  registerSigningKeyMetrics(httpMetrics.registry, signingKeys, config.signingKeyMaxAgeDays * 86_400);
 
   const clients = new ClientRepository(db, clock, {
     defaultAudience: config.apiAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    idTokenAlgorithms: signingKeys.idTokenAlgorithms(),
   });
   const clientLookup = new CachedClientLookup(clients);
-  const signer = tracedSigner(new JwtTokenSigner({ keys, issuer, clock }), telemetry);
+  const signer = tracedSigner(
+    new JwtTokenSigner({ keys, idTokenKeys: (alg) => signingKeys.idTokenStore(alg), issuer, clock }),
+    telemetry,
+  );
   const idSet = (name: string, table: typeof revokedAccessTokens): ExpiringIdSet => {
     if (deps.redis) return new RedisIdSet(deps.redis, `${redisKeyPrefix}${name}:`, clock);
     const set = new DbIdSet(db, table, clock);
@@ -228,7 +237,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     users,
     signer,
     denylist,
-    jwks: () => keys.publicJwks(),
+    jwks: () => signingKeys.publicJwks(),
     redis: deps.redis,
     redisKeyPrefix,
     metrics,
@@ -333,10 +342,11 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     issuer,
     grantTypes: grants.map((grant) => grant.grantType),
     signingAlg: config.signingAlg,
+    idTokenSigningAlgs: signingKeys.idTokenAlgorithms(),
     scopesSupported: deps.scopesSupported ?? DEFAULT_SCOPES_SUPPORTED,
     extra: Object.assign({}, ...features.map((feature) => feature.metadata ?? {})) as Record<string, unknown>,
   });
-  registerDiscoveryRoutes(app, { metadata, jwks: () => keys.publicJwks() });
+  registerDiscoveryRoutes(app, { metadata, jwks: () => signingKeys.publicJwks() });
 
   const adminVerifier = createTokenVerifier({
     keys: verifier.getKey,
@@ -349,7 +359,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   await app.register(async (scope) => {
     await scope.register(fastifyAuth, { verifier: adminVerifier });
     registerClientAdminRoutes(scope, clients);
-    registerKeyAdminRoutes(scope, keys);
+    registerKeyAdminRoutes(scope, signingKeys);
   });
 
   for (const feature of features) {
@@ -361,6 +371,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     app,
     core,
     keys,
+    signingKeys,
     clients,
     clientLookup,
     async close() {

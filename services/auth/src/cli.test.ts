@@ -49,12 +49,16 @@ describe('CLI commands', () => {
   });
 
   it('rotates the signing keys: the first run creates the current key, rotation adds a next key', async () => {
-    const { current, next } = await keysRotate(ctx, masterKey);
+    const { current, next, idToken } = await keysRotate(ctx, masterKey);
     expect(current.state).toBe('current');
     expect(next.state).toBe('next');
-    expect((await keysList(ctx, masterKey)).map((key) => [key.kid, key.state])).toEqual([
-      [current.kid, 'current'],
-      [next.kid, 'next'],
+    // The RS256 ID-token set (OIDC Core §15.1) rotates with it.
+    expect(idToken?.next.alg).toBe('RS256');
+    expect((await keysList(ctx, masterKey)).map((key) => [key.keySet, key.kid, key.state])).toEqual([
+      ['primary', current.kid, 'current'],
+      ['primary', next.kid, 'next'],
+      ['id-token-rs256', idToken?.current.kid, 'current'],
+      ['id-token-rs256', idToken?.next.kid, 'next'],
     ]);
   });
 });

@@ -7,7 +7,13 @@ import { systemClock, type Clock } from '@tessera/kernel';
 import type { AuthConfig } from './config.ts';
 import type { AuthDatabase } from './db/database.ts';
 import { ClientRepository, type ClientInput, type ClientRecord } from './clients/repository.ts';
-import { KeyStore, type KeyInfo } from './keys/key-store.ts';
+import { KeyStore, type KeyStoreOptions } from './keys/key-store.ts';
+import {
+  idTokenAlgorithmsFor,
+  SigningKeys,
+  type KeyInfoInSet,
+  type RotationResult,
+} from './keys/signing-keys.ts';
 
 /** What the commands need besides the database. */
 export interface CliContext {
@@ -23,6 +29,7 @@ function repository(ctx: CliContext): ClientRepository {
   return new ClientRepository(ctx.db, ctx.clock ?? systemClock, {
     defaultAudience: ctx.config.apiAudience,
     accessTokenTtlSeconds: ctx.config.accessTokenTtlSeconds,
+    idTokenAlgorithms: idTokenAlgorithmsFor(ctx.config.signingAlg),
   });
 }
 
@@ -57,15 +64,15 @@ export async function clientsDelete(ctx: CliContext, clientId: string): Promise<
   return repository(ctx).delete(clientId);
 }
 
-function keyStore(ctx: CliContext, masterKey: Buffer): KeyStore {
-  return new KeyStore({
+function keyOptions(ctx: CliContext, masterKey: Buffer): KeyStoreOptions {
+  return {
     db: ctx.db,
     masterKey,
     clock: ctx.clock ?? systemClock,
     alg: ctx.config.signingAlg,
     propagationSeconds: ctx.config.keyPropagationSeconds,
     retentionSeconds: Math.max(3600, ctx.config.idTokenTtlSeconds) + 60,
-  });
+  };
 }
 
 /**
@@ -74,18 +81,15 @@ function keyStore(ctx: CliContext, masterKey: Buffer): KeyStore {
  * @example
  * const { current, next } = await keysRotate(ctx, masterKey);
  */
-export async function keysRotate(
-  ctx: CliContext,
-  masterKey: Buffer,
-): Promise<{ current: KeyInfo; next: KeyInfo }> {
-  const keys = keyStore(ctx, masterKey);
+export async function keysRotate(ctx: CliContext, masterKey: Buffer): Promise<RotationResult> {
+  const keys = SigningKeys.create(keyOptions(ctx, masterKey));
   await keys.init();
   return keys.rotate();
 }
 
-/** `keys list`: every key with its state. */
-export async function keysList(ctx: CliContext, masterKey: Buffer): Promise<KeyInfo[]> {
-  const keys = keyStore(ctx, masterKey);
+/** `keys list`: every key of every key set with its state. */
+export async function keysList(ctx: CliContext, masterKey: Buffer): Promise<KeyInfoInSet[]> {
+  const keys = SigningKeys.create(keyOptions(ctx, masterKey));
   await keys.init();
   return keys.list();
 }
@@ -99,5 +103,5 @@ export async function keysRewrap(
   oldMasterKey: Buffer,
   newMasterKey: Buffer,
 ): Promise<number> {
-  return keyStore(ctx, oldMasterKey).rewrapAll(newMasterKey);
+  return new KeyStore(keyOptions(ctx, oldMasterKey)).rewrapAll(newMasterKey);
 }

@@ -28,6 +28,8 @@ export interface OAuthClient {
   firstParty: boolean;
   /** Public keys for private_key_jwt (a JWKS document), when that method is used. */
   jwks?: { keys: Record<string, unknown>[] } | undefined;
+  /** OIDC `id_token_signed_response_alg`; undefined = the issuer's signing algorithm. */
+  idTokenSignedResponseAlg?: 'ES256' | 'EdDSA' | 'RS256' | undefined;
 }
 
 /** Looks clients up (cached); used by every endpoint that receives a client_id. */
@@ -71,6 +73,8 @@ export interface IdTokenInput {
   accessToken?: string;
   /** Extra standard claims (email, email_verified, name, org_id) allowed by the granted scopes. */
   claims?: Record<string, unknown>;
+  /** The client's `id_token_signed_response_alg`; undefined = the issuer's signing algorithm. */
+  alg?: 'ES256' | 'EdDSA' | 'RS256' | undefined;
 }
 
 /** Signs tokens with the current signing key (ES256 by default). */

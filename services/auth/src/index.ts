@@ -22,5 +22,7 @@ export {
 } from './cli.ts';
 export type { CliContext } from './cli.ts';
 export type { KeyInfo } from './keys/key-store.ts';
+export { idTokenAlgorithmsFor } from './keys/signing-keys.ts';
+export type { KeyInfoInSet, RotationResult } from './keys/signing-keys.ts';
 export { OAuthError } from './oauth/errors.ts';
 export type * from './contracts.ts';

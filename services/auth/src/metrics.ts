@@ -14,7 +14,7 @@ export type RevocationReason = 'revocation_request' | 'refresh_reuse' | 'code_re
 
 /** What the signing-key gauges read at scrape time. */
 export interface SigningKeyView {
-  list(): Promise<Array<{ state: string; activatesAt: string }>>;
+  list(): Promise<Array<{ state: string; activatesAt: string; keySet?: string }>>;
 }
 
 /**
@@ -74,25 +74,31 @@ export function registerSigningKeyMetrics(
 ): void {
   new Gauge({
     name: 'tessera_signing_keys',
-    help: 'Signing keys published in JWKS, by state: next (published, not yet signing), current, retired.',
-    labelNames: ['state'] as const,
+    help: 'Signing keys published in JWKS, by key set (primary, id-token-rs256) and state: next (published, not yet signing), current, retired.',
+    labelNames: ['key_set', 'state'] as const,
     registers: [registry],
     async collect() {
-      const counts = { next: 0, current: 0, retired: 0 };
+      const counts = new Map<string, { next: number; current: number; retired: number }>();
       for (const key of await keys.list()) {
-        if (key.state === 'next' || key.state === 'current' || key.state === 'retired')
-          counts[key.state] += 1;
+        const set = key.keySet ?? 'primary';
+        const count = counts.get(set) ?? { next: 0, current: 0, retired: 0 };
+        counts.set(set, count);
+        if (key.state === 'next' || key.state === 'current' || key.state === 'retired') count[key.state] += 1;
       }
-      for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      for (const [set, count] of counts)
+        for (const [state, n] of Object.entries(count)) this.set({ key_set: set, state }, n);
     },
   });
   new Gauge({
     name: 'tessera_signing_key_expiry_timestamp_seconds',
-    help: 'Unix time at which the current signing key reaches its recommended maximum age (TESSERA_SIGNING_KEY_MAX_AGE_DAYS).',
+    help: 'Unix time at which the current signing key of each key set reaches its recommended maximum age (TESSERA_SIGNING_KEY_MAX_AGE_DAYS).',
+    labelNames: ['key_set'] as const,
     registers: [registry],
     async collect() {
-      const current = (await keys.list()).find((key) => key.state === 'current');
-      if (current) this.set(Date.parse(current.activatesAt) / 1000 + maxAgeSeconds);
+      for (const key of await keys.list()) {
+        if (key.state !== 'current') continue;
+        this.set({ key_set: key.keySet ?? 'primary' }, Date.parse(key.activatesAt) / 1000 + maxAgeSeconds);
+      }
     },
   });
 }

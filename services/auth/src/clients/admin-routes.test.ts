@@ -117,6 +117,45 @@ describe('/v1/clients', () => {
     expect(res.body.client.grantTypes).toEqual(['authorization_code', 'refresh_token']);
   });
 
+  it('registers an ID-token signing algorithm among those the issuer offers, and refuses others', async () => {
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const rs = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({
+        clientId: 'rp-rs256',
+        name: 'RP',
+        type: 'public',
+        redirectUris: ['https://rp.example/cb'],
+        scopes: ['openid'],
+        idTokenSignedResponseAlg: 'RS256',
+      });
+    expect(rs.status).toBe(201);
+    expect(rs.body.client.idTokenSignedResponseAlg).toBe('RS256');
+    // This issuer signs with ES256 and offers RS256 for ID tokens, not EdDSA.
+    const ed = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({
+        name: 'RP',
+        type: 'public',
+        redirectUris: ['https://rp.example/cb'],
+        idTokenSignedResponseAlg: 'EdDSA',
+      });
+    expect(ed.status).toBe(400);
+    expect(ed.body.code).toBe('invalid_client_metadata');
+    const bogus = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({
+        name: 'RP',
+        type: 'public',
+        redirectUris: ['https://rp.example/cb'],
+        idTokenSignedResponseAlg: 'none',
+      });
+    expect(bogus.status).toBe(400);
+  });
+
   it('refuses unknown fields, bad redirect URIs and duplicate ids with 400/409 problem+json', async () => {
     const auth = { authorization: `Bearer ${adminToken}` };
     const extra = await api()
@@ -245,12 +284,17 @@ describe('/v1/keys', () => {
     expect(res.status).toBe(200);
     expect(res.body.current.kid).toBe(before.body.keys[0].kid);
     expect(res.body.next).toMatchObject({ state: 'next', alg: 'ES256' });
+    expect(res.body.idToken.next).toMatchObject({ state: 'next', alg: 'RS256' });
     const after = await api().get('/jwks.json');
     expect(after.body.keys.map((key: { kid: string }) => key.kid)).toEqual([
       res.body.current.kid,
       res.body.next.kid,
+      res.body.idToken.current.kid,
+      res.body.idToken.next.kid,
     ]);
     const listed = await api().get('/v1/keys').set('authorization', `Bearer ${adminToken}`);
-    expect(listed.body.keys.map((key: { state: string }) => key.state)).toEqual(['current', 'next']);
+    expect(
+      listed.body.keys.map((key: { keySet: string; state: string }) => `${key.keySet}:${key.state}`),
+    ).toEqual(['primary:current', 'primary:next', 'id-token-rs256:current', 'id-token-rs256:next']);
   });
 });

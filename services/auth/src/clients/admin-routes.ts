@@ -48,6 +48,10 @@ export const ClientBody = Type.Object(
     refreshTokenIdleTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
     refreshTokenAbsoluteTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
     firstParty: Type.Optional(Type.Boolean()),
+    /** OIDC `id_token_signed_response_alg`; must be one the issuer offers (discovery lists them). */
+    idTokenSignedResponseAlg: Type.Optional(
+      Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA'), Type.Literal('RS256')]),
+    ),
     jwks: Type.Optional(
       Type.Object(
         {
@@ -79,6 +83,7 @@ const ClientView = Type.Object({
   refreshTokenAbsoluteTtlSeconds: Type.Integer(),
   firstParty: Type.Boolean(),
   jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) })),
+  idTokenSignedResponseAlg: Type.Optional(Type.String()),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   secretRotatedAt: Type.Union([Type.String(), Type.Null()]),

@@ -7,6 +7,7 @@ import type { JWK } from 'jose';
 import { BadRequestError, ConflictError, NotFoundError, type Clock } from '@tessera/kernel';
 import { isUniqueViolation } from '@tessera/db';
 import type { ClientAuthMethod, GrantType, OAuthClient } from '../contracts.ts';
+import type { SigningAlgorithm } from '../config.ts';
 import type { AuthDatabase } from '../db/database.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
@@ -38,6 +39,8 @@ export interface ClientInput {
   refreshTokenAbsoluteTtlSeconds?: number | undefined;
   firstParty?: boolean | undefined;
   jwks?: { keys: JWK[] } | undefined;
+  /** OIDC `id_token_signed_response_alg`: one of the issuer's ID-token algorithms; omitted = the issuer's signing algorithm. */
+  idTokenSignedResponseAlg?: SigningAlgorithm | undefined;
   /** A secret chosen by the caller (seed files, demo); otherwise one is generated for secret-based methods. */
   secret?: string | undefined;
 }
@@ -46,6 +49,8 @@ export interface ClientInput {
 export interface ClientDefaults {
   defaultAudience: string;
   accessTokenTtlSeconds: number;
+  /** The algorithms the issuer can sign ID tokens with (`idTokenAlgorithmsFor(signingAlg)`). */
+  idTokenAlgorithms: readonly SigningAlgorithm[];
 }
 
 /** A client as the admin API, CLI and seed see it: the protocol view plus bookkeeping. */
@@ -72,6 +77,7 @@ export function toOAuthClient(row: ClientRow): OAuthClient {
     refreshTokenAbsoluteTtlSeconds: row.refreshTokenAbsoluteTtlSeconds,
     firstParty: row.firstParty,
     jwks: row.jwks ? { keys: row.jwks.keys } : undefined,
+    idTokenSignedResponseAlg: (row.idTokenSignedResponseAlg as SigningAlgorithm | null) ?? undefined,
   };
 }
 
@@ -153,6 +159,10 @@ export function normaliseClientInput(
   for (const key of input.jwks?.keys ?? []) {
     if ('d' in key || 'k' in key) throw invalid('jwks must hold public keys only');
   }
+  const idTokenAlg = input.idTokenSignedResponseAlg;
+  if (idTokenAlg !== undefined && !defaults.idTokenAlgorithms.includes(idTokenAlg)) {
+    throw invalid(`idTokenSignedResponseAlg must be one of ${defaults.idTokenAlgorithms.join(', ')}`);
+  }
   return {
     clientId,
     name,
@@ -168,6 +178,7 @@ export function normaliseClientInput(
     refreshTokenAbsoluteTtlSeconds: absolute,
     firstParty: input.firstParty ?? false,
     jwks: input.jwks ?? null,
+    idTokenSignedResponseAlg: idTokenAlg ?? null,
   };
 }
 
@@ -185,7 +196,7 @@ export function usesSecret(method: string): boolean {
  * lookup cache drops its copy).
  *
  * @example
- * const repo = new ClientRepository(db, clock, { defaultAudience: 'tessera-api', accessTokenTtlSeconds: 600 });
+ * const repo = new ClientRepository(db, clock, { defaultAudience: 'tessera-api', accessTokenTtlSeconds: 600, idTokenAlgorithms: ['ES256', 'RS256'] });
  * const { client, secret } = await repo.create({ name: 'Billing', type: 'confidential' });
  */
 export class ClientRepository {

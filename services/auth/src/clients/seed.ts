@@ -4,6 +4,7 @@
  */
 import { systemClock, type Clock } from '@tessera/kernel';
 import type { AuthDatabase } from '../db/database.ts';
+import { idTokenAlgorithmsFor } from '../keys/signing-keys.ts';
 import { ClientRepository, type ClientDefaults, type ClientInput } from './repository.ts';
 
 /** One client in the seed file; `secret` (≥ 32 characters) sets a confidential client's secret. */
@@ -20,7 +21,11 @@ export interface SeedOptions {
   defaults?: ClientDefaults;
 }
 
-const DEFAULTS: ClientDefaults = { defaultAudience: 'tessera-api', accessTokenTtlSeconds: 600 };
+const DEFAULTS: ClientDefaults = {
+  defaultAudience: 'tessera-api',
+  accessTokenTtlSeconds: 600,
+  idTokenAlgorithms: idTokenAlgorithmsFor('ES256'),
+};
 
 /** What applying a seed did, per client. */
 export interface SeedResult {

@@ -27,6 +27,8 @@ export const oauthClients = authSchema.table('oauth_clients', {
   refreshTokenIdleTtlSeconds: integer('refresh_token_idle_ttl_seconds').notNull(),
   refreshTokenAbsoluteTtlSeconds: integer('refresh_token_absolute_ttl_seconds').notNull(),
   firstParty: boolean('first_party').notNull(),
+  /** OIDC `id_token_signed_response_alg`; null = the issuer's signing algorithm. */
+  idTokenSignedResponseAlg: text('id_token_signed_response_alg'),
   /** Public keys for private_key_jwt. */
   jwks: jsonb('jwks').$type<{ keys: JWK[] }>(),
   createdAt: at('created_at').notNull(),

@@ -5,11 +5,13 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '@tessera/kernel';
 import { requirePermissions } from '@tessera/auth-middleware';
-import type { KeyStore } from './key-store.ts';
+import type { SigningKeys } from './signing-keys.ts';
 
 const KeyView = Type.Object({
   kid: Type.String(),
   alg: Type.String(),
+  /** `primary`, or `id-token-rs256` (RS256 ID tokens); absent in rotation results. */
+  keySet: Type.Optional(Type.String()),
   state: Type.String(),
   createdAt: Type.String(),
   activatesAt: Type.String(),
@@ -23,7 +25,7 @@ const KeyView = Type.Object({
  * @example
  * registerKeyAdminRoutes(scope, keys);
  */
-export function registerKeyAdminRoutes(app: HttpServer, keys: KeyStore): void {
+export function registerKeyAdminRoutes(app: HttpServer, keys: SigningKeys): void {
   app.get(
     '/v1/keys',
     {
@@ -36,7 +38,15 @@ export function registerKeyAdminRoutes(app: HttpServer, keys: KeyStore): void {
     '/v1/keys/rotate',
     {
       preHandler: requirePermissions('keys:write'),
-      schema: { response: { 200: Type.Object({ current: KeyView, next: KeyView }) } },
+      schema: {
+        response: {
+          200: Type.Object({
+            current: KeyView,
+            next: KeyView,
+            idToken: Type.Optional(Type.Object({ current: KeyView, next: KeyView })),
+          }),
+        },
+      },
     },
     async (request) => {
       const result = await keys.rotate();

@@ -43,6 +43,11 @@ export interface KeyStoreOptions {
   clock: Clock;
   /** Algorithm of keys created from now on. */
   alg: SigningAlgorithm;
+  /**
+   * The key set this store manages (default `primary`); each set is its own timeline, e.g. the
+   * RS256 keys that sign ID tokens for clients asking for RS256 (see `signingKeys.keySet`).
+   */
+  keySet?: string;
   /** How long a rotated-in key is published before it signs. */
   propagationSeconds: number;
   /** How long a retired key stays published: the longest token lifetime plus clock skew. */
@@ -75,6 +80,7 @@ export class KeyStore {
   readonly #masterKey: Buffer;
   readonly #clock: Clock;
   readonly #alg: SigningAlgorithm;
+  readonly #keySet: string;
   readonly #propagationMs: number;
   readonly #retentionMs: number;
   readonly #refreshMs: number;
@@ -99,10 +105,16 @@ export class KeyStore {
     this.#masterKey = options.masterKey;
     this.#clock = options.clock;
     this.#alg = options.alg;
+    this.#keySet = options.keySet ?? 'primary';
     this.#propagationMs = options.propagationSeconds * 1000;
     this.#retentionMs = options.retentionSeconds * 1000;
     this.#refreshMs = options.refreshIntervalMs ?? 30_000;
     this.#logger = options.logger;
+  }
+
+  /** The algorithm of keys this store creates. */
+  get algorithm(): SigningAlgorithm {
+    return this.#alg;
   }
 
   /**
@@ -208,19 +220,23 @@ export class KeyStore {
   }
 
   /**
-   * Re-wraps every key's data key under `newMasterKey` (master key rotation, SECURITY 37). The
-   * running instance keeps working; restart every instance with the new master key afterwards.
+   * Re-wraps every key's data key, in every key set, under `newMasterKey` (master key rotation,
+   * SECURITY 37) in one transaction. The running instance keeps working; restart every instance
+   * with the new master key afterwards.
    *
    * @example
    * await keys.rewrapAll(newMasterKey);
    */
   async rewrapAll(newMasterKey: Buffer): Promise<number> {
-    await this.#load();
-    for (const row of this.#rows) {
-      const sealed = rewrap(this.#masterKey, newMasterKey, row.privateKeySealed, context(row.kid));
-      await this.#db.update(signingKeys).set({ privateKeySealed: sealed }).where(eqKid(row.kid));
-    }
-    return this.#rows.length;
+    // Every key set: the master key seals them all.
+    const rows = await this.#db.select().from(signingKeys);
+    await this.#db.transaction(async (tx) => {
+      for (const row of rows) {
+        const sealed = rewrap(this.#masterKey, newMasterKey, row.privateKeySealed, context(row.kid));
+        await tx.update(signingKeys).set({ privateKeySealed: sealed }).where(eqKid(row.kid));
+      }
+    });
+    return rows.length;
   }
 
   async #refresh(): Promise<void> {
@@ -251,6 +267,7 @@ export class KeyStore {
     this.#rows = await this.#db
       .select()
       .from(signingKeys)
+      .where(eq(signingKeys.keySet, this.#keySet))
       .orderBy(asc(signingKeys.activatesAt), asc(signingKeys.createdAt), asc(signingKeys.kid));
     this.#loadedAt = this.#clock.now();
   }
@@ -333,6 +350,7 @@ export class KeyStore {
     await this.#db.insert(signingKeys).values({
       kid: generated.kid,
       alg,
+      keySet: this.#keySet,
       publicJwk: generated.publicJwk,
       privateKeySealed: seal(this.#masterKey, generated.pkcs8, context(generated.kid)),
       createdAt: new Date(createdAt),

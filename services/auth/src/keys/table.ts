@@ -15,6 +15,12 @@ export const signingKeys = authSchema.table(
   {
     kid: text('kid').primaryKey(),
     alg: text('alg').notNull(),
+    /**
+     * Which timeline the key belongs to: `primary` (access tokens, and ID tokens by default) or
+     * `id-token-rs256` (RS256 ID tokens, OIDC Core §15.1, when the primary algorithm is not RS256).
+     * Each set rotates on its own timeline.
+     */
+    keySet: text('key_set').notNull().default('primary'),
     /** The public JWK as published in `/jwks.json` (with kid, alg, use). */
     publicJwk: jsonb('public_jwk').$type<JWK>().notNull(),
     /** PKCS#8 private key sealed by `keys/envelope.ts` (AES-256-GCM, per-key data key wrapped by the master key). */

@@ -5,6 +5,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { algorithmSpec } from '../keys/algorithms.ts';
+import type { SigningAlgorithm } from '../config.ts';
 import type { ActiveKey } from '../keys/key-store.ts';
 
 const { subtle } = webcrypto;
@@ -12,6 +13,7 @@ const { subtle } = webcrypto;
 /** A signing key with its encoded protected headers, ready for the hot path. */
 export interface PreparedKey {
   kid: string;
+  alg: SigningAlgorithm;
   key: webcrypto.CryptoKey;
   signParams: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams;
   /** base64url of `{"alg","kid","typ":"at+jwt"}` (RFC 9068 §2.1). */
@@ -31,6 +33,7 @@ const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8'
 export function prepareKey(active: ActiveKey): PreparedKey {
   return {
     kid: active.kid,
+    alg: active.alg,
     key: active.key,
     signParams: algorithmSpec(active.alg).sign,
     accessTokenHeader: encodeJson({ alg: active.alg, kid: active.kid, typ: 'at+jwt' }),

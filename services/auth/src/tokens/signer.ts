@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '@tessera/kernel';
+import type { SigningAlgorithm } from '../config.ts';
 import type { AccessTokenInput, IdTokenInput, TokenSigner } from '../contracts.ts';
 import { algorithmSpec } from '../keys/algorithms.ts';
 import type { ActiveKey, KeyStore } from '../keys/key-store.ts';
@@ -13,6 +14,11 @@ import { prepareKey, signCompact, type PreparedKey } from './jws.ts';
 /** Options of {@link JwtTokenSigner}. */
 export interface JwtTokenSignerOptions {
   keys: Pick<KeyStore, 'signingKey'>;
+  /**
+   * The store that signs ID tokens with a client's `id_token_signed_response_alg` (undefined:
+   * the issuer's algorithm); default: `keys` for every ID token.
+   */
+  idTokenKeys?: (alg: SigningAlgorithm | undefined) => Pick<KeyStore, 'signingKey'>;
   /** The `iss` claim: the public URL. */
   issuer: string;
   clock: Clock;
@@ -35,6 +41,12 @@ export interface AccessTokenClaimSet {
   permissions?: string[];
 }
 
+/** OpenID Connect Core §3.1.3.6: left half of the hash of the ASCII token (the hash of the ID token's `alg`), base64url. */
+function halfHash(alg: SigningAlgorithm, value: string): string {
+  const digest = createHash(algorithmSpec(alg).halfHash).update(value, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
 /**
  * The issuer's {@link TokenSigner}.
  *
@@ -44,20 +56,22 @@ export interface AccessTokenClaimSet {
  */
 export class JwtTokenSigner implements TokenSigner {
   readonly #keys: Pick<KeyStore, 'signingKey'>;
+  readonly #idTokenKeys: (alg: SigningAlgorithm | undefined) => Pick<KeyStore, 'signingKey'>;
   readonly #issuer: string;
   readonly #clock: Clock;
-  #lastActive: ActiveKey | undefined;
-  #prepared: PreparedKey | undefined;
+  /** Per store: the key it last handed out and that key prepared (header encoded once). */
+  readonly #prepared = new WeakMap<object, { active: ActiveKey; prepared: PreparedKey }>();
 
   constructor(options: JwtTokenSignerOptions) {
     if (!options.issuer) throw new TypeError('JwtTokenSigner: issuer is required');
     this.#keys = options.keys;
+    this.#idTokenKeys = options.idTokenKeys ?? (() => options.keys);
     this.#issuer = options.issuer;
     this.#clock = options.clock;
   }
 
   async signAccessToken(input: AccessTokenInput): Promise<{ token: string; jti: string; exp: number }> {
-    const prepared = await this.#key();
+    const prepared = await this.#key(this.#keys);
     const iat = Math.floor(this.#clock.now() / 1000);
     const exp = iat + input.ttlSeconds;
     const jti = randomUUID();
@@ -81,7 +95,7 @@ export class JwtTokenSigner implements TokenSigner {
   }
 
   async signIdToken(input: IdTokenInput): Promise<string> {
-    const prepared = await this.#key();
+    const prepared = await this.#key(this.#idTokenKeys(input.alg));
     const iat = Math.floor(this.#clock.now() / 1000);
     const claims: Record<string, unknown> = {
       ...input.claims,
@@ -94,23 +108,16 @@ export class JwtTokenSigner implements TokenSigner {
       auth_time: input.authTime,
     };
     if (input.nonce !== undefined) claims.nonce = input.nonce;
-    if (input.accessToken !== undefined) claims.at_hash = this.#halfHash(input.accessToken);
+    if (input.accessToken !== undefined) claims.at_hash = halfHash(prepared.alg, input.accessToken);
     return signCompact(prepared, prepared.jwtHeader, claims);
   }
 
-  /** OpenID Connect Core §3.1.3.6: left half of the hash of the ASCII token, base64url. */
-  #halfHash(value: string): string {
-    const alg = this.#lastActive?.alg ?? 'ES256';
-    const digest = createHash(algorithmSpec(alg).halfHash).update(value, 'ascii').digest();
-    return digest.subarray(0, digest.length / 2).toString('base64url');
-  }
-
-  async #key(): Promise<PreparedKey> {
-    const active = await this.#keys.signingKey();
-    if (active !== this.#lastActive || !this.#prepared) {
-      this.#prepared = prepareKey(active);
-      this.#lastActive = active;
-    }
-    return this.#prepared;
+  async #key(store: Pick<KeyStore, 'signingKey'>): Promise<PreparedKey> {
+    const active = await store.signingKey();
+    const cached = this.#prepared.get(store);
+    if (cached?.active === active) return cached.prepared;
+    const prepared = prepareKey(active);
+    this.#prepared.set(store, { active, prepared });
+    return prepared;
   }
 }

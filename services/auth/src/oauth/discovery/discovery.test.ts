@@ -66,7 +66,8 @@ describe('/.well-known/openid-configuration', () => {
         'orgs:write',
       ],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      // RS256 is mandatory for ID tokens (OIDC Discovery §3, Core §15.1).
+      id_token_signing_alg_values_supported: ['ES256', 'RS256'],
       token_endpoint_auth_methods_supported: [
         'client_secret_basic',
         'client_secret_post',
@@ -130,7 +131,8 @@ describe('/jwks.json', () => {
     expect(res.headers['cache-control']).toBe('public, max-age=300, stale-while-revalidate=60');
     expect(res.headers.etag).toMatch(/^"[\w-]+"$/);
     const body = JSON.parse(res.text) as { keys: Array<Record<string, unknown>> };
-    expect(body.keys).toHaveLength(1);
+    // The primary ES256 key, and the RS256 key that signs ID tokens for clients asking for RS256.
+    expect(body.keys).toHaveLength(2);
     expect(body.keys[0]).toMatchObject({
       kty: 'EC',
       crv: 'P-256',
@@ -138,6 +140,7 @@ describe('/jwks.json', () => {
       use: 'sig',
       kid: expect.any(String),
     });
+    expect(body.keys[1]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String) });
     for (const key of body.keys)
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(member);
   });

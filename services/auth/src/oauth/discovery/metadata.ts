@@ -31,6 +31,8 @@ export interface MetadataInput {
   issuer: string;
   grantTypes: readonly GrantType[];
   signingAlg: SigningAlgorithm;
+  /** Algorithms ID tokens can be signed with (the signing algorithm first; RS256 always, OIDC Discovery §3). */
+  idTokenSigningAlgs?: readonly SigningAlgorithm[];
   scopesSupported: readonly string[];
   /** Members contributed by features (authorization, userinfo and logout endpoints, claims...). */
   extra: Readonly<Record<string, unknown>>;
@@ -58,7 +60,7 @@ export function buildMetadata(input: MetadataInput): Record<string, unknown> {
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
-    id_token_signing_alg_values_supported: [input.signingAlg],
+    id_token_signing_alg_values_supported: [...(input.idTokenSigningAlgs ?? [input.signingAlg])],
     subject_types_supported: ['public'],
     response_types_supported: [],
     ...input.extra,

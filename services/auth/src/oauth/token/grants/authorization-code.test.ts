@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { rawQuery } from '@tessera/db';
 import {
   pkcePair,
@@ -87,6 +87,24 @@ describe('authorization_code grant', () => {
     expect(id.at_hash).toBe(digest.subarray(0, 16).toString('base64url'));
     expect(id.email).toBe(user.profile.email);
     expect((await codeRow(result.code))?.used_at).toBeInstanceOf(Date);
+  });
+
+  it('signs the ID token with RS256 for a client registered with idTokenSignedResponseAlg RS256 (OIDC Core §15.1)', async () => {
+    const { clientId, result } = await codeFor({ idTokenSignedResponseAlg: 'RS256' });
+    const body = tokens(await redeem(server, clientId, result));
+    expect(decodeProtectedHeader(body.id_token ?? '').alg).toBe('RS256');
+    // The access token keeps the issuer's algorithm; both keys are in the JWKS.
+    expect(decodeProtectedHeader(body.access_token).alg).toBe('ES256');
+    const jwks = createLocalJWKSet((await request(server.url).get('/jwks.json')).body as JSONWebKeySet);
+    const { payload } = await jwtVerify(body.id_token ?? '', jwks, {
+      issuer: server.url,
+      audience: clientId,
+    });
+    const digest = createHash('sha256').update(body.access_token).digest();
+    expect(payload.at_hash).toBe(digest.subarray(0, 16).toString('base64url'));
+    // A refreshed ID token keeps the registered algorithm.
+    const refreshed = tokens(await refresh(server, clientId, body.refresh_token ?? ''));
+    expect(decodeProtectedHeader(refreshed.id_token ?? '').alg).toBe('RS256');
   });
 
   it('stores codes and refresh tokens only as hashes', async () => {

@@ -156,6 +156,7 @@ export async function buildTokenResponse(
       ttlSeconds: deps.idTokenTtlSeconds,
       accessToken: access.token,
       claims: idTokenClaims(user, scopes, family.orgId),
+      alg: client.idTokenSignedResponseAlg,
     });
   }
   return response;
