@@ -22,9 +22,11 @@ afterAll(() => server.close());
 
 const PASSWORD = 'correct horse battery staple';
 
-async function newClient(): Promise<string> {
+async function newClient(idTokenSignedResponseAlg?: 'RS256'): Promise<string> {
   const clientId = `client-${randomUUID()}`;
-  await server.clients.add(testClient({ clientId }));
+  await server.clients.add(
+    testClient({ clientId, ...(idTokenSignedResponseAlg ? { idTokenSignedResponseAlg } : {}) }),
+  );
   return clientId;
 }
 
@@ -75,6 +77,14 @@ describe('GET /oauth2/authorize: id_token_hint names the signed-in user', () => 
     const params = redirectParams(res);
     expect(params.get('code')).toBeTruthy();
     expect(params.get('state')).toBe('state-123');
+  });
+
+  it('accepts an RS256 ID token as the hint for a client registered for RS256 ID tokens', async () => {
+    const clientId = await newClient('RS256');
+    const alice = await signIn(clientId);
+    expect(JSON.parse(Buffer.from(alice.idToken.split('.')[0]!, 'base64url').toString()).alg).toBe('RS256');
+    const res = await authorize(alice.agent, clientId, { prompt: 'none', id_token_hint: alice.idToken });
+    expect(redirectParams(res).get('code')).toBeTruthy();
   });
 
   it('accepts an expired hint, as OIDC Core §3.1.2.1 allows', async () => {
