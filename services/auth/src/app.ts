@@ -33,6 +33,7 @@ import type { AuthConfig } from './config.ts';
 import type { AuthDatabase } from './db/database.ts';
 import { authMigrations } from './db/migrations.ts';
 import { registerClientAdminRoutes } from './clients/admin-routes.ts';
+import { registerClientOriginsRoute } from './clients/origins-route.ts';
 import { CachedClientLookup } from './clients/registry.ts';
 import { ClientRepository } from './clients/repository.ts';
 import { registerKeyAdminRoutes } from './keys/admin-routes.ts';
@@ -347,6 +348,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     extra: Object.assign({}, ...features.map((feature) => feature.metadata ?? {})) as Record<string, unknown>,
   });
   registerDiscoveryRoutes(app, { metadata, jwks: () => signingKeys.publicJwks() });
+  registerClientOriginsRoute(app, () => clients.list());
 
   const adminVerifier = createTokenVerifier({
     keys: verifier.getKey,

@@ -27,6 +27,7 @@ import {
   type ErrorSink,
   type Telemetry,
 } from '@tessera/telemetry';
+import { fetchClientOrigins, withClientOrigins } from './edge/client-origins.ts';
 import { applyCors, type CorsPolicy } from './edge/cors.ts';
 import {
   limitHeader,
@@ -82,6 +83,11 @@ export interface GatewayConfig {
   breaker: BreakerOptions;
   /** Bearer secret for the blue/green admin call (`POST /_gateway/pools/{pool}/switch`); unset = disabled. */
   adminToken?: string | undefined;
+  /**
+   * How often the registered browser apps' origins are read from the `auth` pool
+   * (`/internal/client-origins`) for the token and OAuth CORS allowlists; default 30 s, 0 = never.
+   */
+  clientOriginsRefreshMs?: number | undefined;
   https?: { key: string | Buffer; cert: string | Buffer } | undefined;
 }
 
@@ -108,6 +114,8 @@ export interface Gateway {
   reload(config: GatewayConfig): Promise<void>;
   /** Runs one round of health checks now. */
   checkHealth(): Promise<void>;
+  /** Reads the registered browser apps' origins from the auth pool now (also done periodically). */
+  refreshClientOrigins(): Promise<void>;
   pools: Map<string, UpstreamPool>;
 }
 
@@ -220,6 +228,30 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   await checkHealth();
   const healthTimer = setInterval(() => void checkHealth(), config.healthIntervalMs);
   healthTimer.unref();
+
+  // The token and OAuth endpoints also allow the origins of the browser apps registered at auth.
+  let registeredOrigins: ReadonlySet<string> = new Set();
+  let lastOriginsWarn = 0;
+  const refreshClientOrigins = async () => {
+    const pool = pools.get('auth');
+    if (!pool) return;
+    for (const instance of pool.sets[pool.active].filter((i) => i.healthy)) {
+      const origins = await fetchClientOrigins(instance, 1_000);
+      if (origins) {
+        registeredOrigins = origins;
+        return;
+      }
+    }
+    if (Date.now() - lastOriginsWarn > 60_000) {
+      lastOriginsWarn = Date.now();
+      log.warn('gateway: registered client origins could not be read; keeping the last list');
+    }
+  };
+  await refreshClientOrigins();
+  const originsRefreshMs = config.clientOriginsRefreshMs ?? 30_000;
+  const originsTimer =
+    originsRefreshMs > 0 ? setInterval(() => void refreshClientOrigins(), originsRefreshMs) : undefined;
+  originsTimer?.unref();
 
   const rateLimit = async (
     request: FastifyRequest,
@@ -482,6 +514,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
 
   app.addHook('onClose', async () => {
     clearInterval(healthTimer);
+    clearInterval(originsTimer);
     await Promise.all(
       [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]).map((i) => i.client.close()),
     );
@@ -494,6 +527,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     },
     switchPool,
     checkHealth,
+    refreshClientOrigins,
     async reload(next) {
       const old = pools;
       config = next;
@@ -507,7 +541,13 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   };
 
   function corsSets(c: GatewayConfig): CorsPolicy {
-    return Object.fromEntries(Object.entries(c.cors).map(([k, v]) => [k, new Set(v)]));
+    const configured = (routeClass: RouteClass) => new Set(c.cors[routeClass]);
+    return {
+      token: withClientOrigins(configured('token'), () => registeredOrigins),
+      oauth: withClientOrigins(configured('oauth'), () => registeredOrigins),
+      login: configured('login'),
+      api: configured('api'),
+    };
   }
 }
 

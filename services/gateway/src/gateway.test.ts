@@ -19,6 +19,8 @@ interface Upstream {
   hits: Array<{ method: string; url: string; headers: IncomingMessage['headers'] }>;
   ready: boolean;
   delayMs: number;
+  /** What `/internal/client-origins` answers (an auth upstream); undefined = 404. */
+  clientOrigins?: string[];
   close(): Promise<void>;
 }
 
@@ -32,6 +34,14 @@ async function upstream(name: string): Promise<Upstream> {
   const server: Server = createServer((req, res) => {
     if (req.url === '/readyz') {
       res.writeHead(state.ready ? 200 : 503).end();
+      return;
+    }
+    if (req.url === '/internal/client-origins') {
+      if (!state.clientOrigins) res.writeHead(404).end();
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ origins: state.clientOrigins }));
       return;
     }
     state.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -234,6 +244,54 @@ describe('CORS', () => {
       .set('access-control-request-method', 'POST');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
     expect(users.hits).toHaveLength(0);
+  });
+});
+
+describe('CORS for registered browser apps', () => {
+  it('allows the token and OAuth endpoints to the origins of the clients registered at auth, and follows new registrations', async () => {
+    const auth = await upstream('auth');
+    auth.clientOrigins = ['https://spa.example'];
+    const gw = await gateway({
+      pools: { auth: { blue: [auth.url] } },
+      cors: { api: [], token: ['https://configured.example'], login: [], oauth: [] },
+    });
+    const preflight = (path: string, origin: string) =>
+      request(gw.app.server).options(path).set('origin', origin).set('access-control-request-method', 'POST');
+    const registered = await preflight('/oauth2/token', 'https://spa.example');
+    expect(registered.status).toBe(204);
+    expect(registered.headers['access-control-allow-origin']).toBe('https://spa.example');
+    expect(
+      (await preflight('/oauth2/revoke', 'https://spa.example')).headers['access-control-allow-origin'],
+    ).toBe('https://spa.example');
+    // The configured list still applies; other origins, and other route classes, get nothing.
+    expect(
+      (await preflight('/oauth2/token', 'https://configured.example')).headers['access-control-allow-origin'],
+    ).toBe('https://configured.example');
+    expect(
+      (await preflight('/oauth2/token', 'https://evil.example')).headers['access-control-allow-origin'],
+    ).toBeUndefined();
+    expect(
+      (await preflight('/login', 'https://spa.example')).headers['access-control-allow-origin'],
+    ).toBeUndefined();
+    // A new registration is picked up at the next refresh; a failed refresh keeps the last list.
+    auth.clientOrigins = ['https://spa.example', 'https://new-spa.example'];
+    await gw.refreshClientOrigins();
+    expect(
+      (await preflight('/oauth2/token', 'https://new-spa.example')).headers['access-control-allow-origin'],
+    ).toBe('https://new-spa.example');
+    auth.clientOrigins = undefined;
+    await gw.refreshClientOrigins();
+    expect(
+      (await preflight('/oauth2/token', 'https://new-spa.example')).headers['access-control-allow-origin'],
+    ).toBe('https://new-spa.example');
+    // A malformed answer is ignored too.
+    auth.clientOrigins = ['javascript:alert(1)'];
+    await gw.refreshClientOrigins();
+    expect(
+      (await preflight('/oauth2/token', 'https://new-spa.example')).headers['access-control-allow-origin'],
+    ).toBe('https://new-spa.example');
+    // Preflights never reach the upstream's API.
+    expect(auth.hits).toHaveLength(0);
   });
 });
 

@@ -156,6 +156,37 @@ describe('/v1/clients', () => {
     expect(bogus.status).toBe(400);
   });
 
+  it('lists the web origins of browser apps (public code-flow clients) for the gateway, and nothing else', async () => {
+    const auth = { authorization: `Bearer ${adminToken}` };
+    await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({
+        clientId: 'spa-origins',
+        name: 'SPA',
+        type: 'public',
+        redirectUris: ['https://spa.example/cb', 'https://spa.example/other', 'com.example.app:/cb'],
+      });
+    await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({
+        clientId: 'web-backend',
+        name: 'Backend',
+        type: 'confidential',
+        grantTypes: ['authorization_code'],
+        redirectUris: ['https://backend.example/cb'],
+      });
+    const res = await api().get('/internal/client-origins');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const origins = res.body.origins as string[];
+    expect(origins).toContain('https://spa.example');
+    expect(origins.filter((o) => o === 'https://spa.example')).toHaveLength(1);
+    expect(origins).not.toContain('https://backend.example');
+    expect(origins.every((o) => /^https?:\/\/[^/]+$/.test(o))).toBe(true);
+  });
+
   it('refuses unknown fields, bad redirect URIs and duplicate ids with 400/409 problem+json', async () => {
     const auth = { authorization: `Bearer ${adminToken}` };
     const extra = await api()

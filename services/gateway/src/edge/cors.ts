@@ -1,8 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteClass } from '../routes.ts';
 
-/** Allowed origins per route class (exact `scheme://host[:port]` strings). */
-export type CorsPolicy = Partial<Record<RouteClass, ReadonlySet<string>>>;
+/** An allowlist of exact `scheme://host[:port]` origins. */
+export interface OriginAllowlist {
+  has(origin: string): boolean;
+}
+
+/** Allowed origins per route class. */
+export type CorsPolicy = Partial<Record<RouteClass, OriginAllowlist>>;
 
 const ALLOW_HEADERS = 'authorization, content-type, x-request-id, traceparent, tracestate';
 const EXPOSE_HEADERS = 'x-request-id, www-authenticate, retry-after, ratelimit, ratelimit-policy';
@@ -18,7 +23,7 @@ const EXPOSE_HEADERS = 'x-request-id, www-authenticate, retry-after, ratelimit, 
 export function applyCors(
   request: FastifyRequest,
   reply: FastifyReply,
-  allowed: ReadonlySet<string> | undefined,
+  allowed: OriginAllowlist | undefined,
 ): boolean {
   const origin = request.headers.origin;
   const preflight =
