@@ -39,6 +39,11 @@ export const gatewayConfigSpec = {
   adminToken: envOptionalString('GATEWAY_ADMIN_TOKEN', { secret: true }),
   corsOrigins: envList('CORS_ORIGINS', { default: [] }),
   timeoutMs: envInt('GATEWAY_UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  clientOriginsRefreshMs: envInt('GATEWAY_CLIENT_ORIGINS_REFRESH_MS', {
+    default: 30_000,
+    min: 0,
+    max: 3_600_000,
+  }),
   logLevel: envEnum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     default: 'info',
   }),
@@ -168,6 +173,7 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     },
     bodyLimits: { ...base.bodyLimits, ...file.bodyLimits },
     timeoutMs: env.timeoutMs,
+    clientOriginsRefreshMs: env.clientOriginsRefreshMs,
     adminToken: env.adminToken,
     https:
       env.tlsCertFile && env.tlsKeyFile
