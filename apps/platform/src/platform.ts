@@ -202,6 +202,14 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       telemetry: authObs!.telemetry,
       errorSink: authObs!.errorSink,
     });
+    // Stop the public door first, then the services behind it, then the database.
+    cleanups.push(
+      () => users.app.close(),
+      () => auth.close(),
+    );
+    await users.app.listen({ host: config.host, port: usersPort! });
+    await auth.app.listen({ host: config.host, port: authPort! });
+    // Built once auth listens: the gateway reads the registered browser apps' origins from it.
     const gateway: Gateway = await buildGatewayApp({
       config: defaultGatewayConfig({
         pools: { auth: { blue: [urls.auth] }, users: { blue: [urls.users] } },
@@ -213,13 +221,6 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       telemetry: gatewayObs!.telemetry,
       errorSink: gatewayObs!.errorSink,
     });
-    // Stop the public door first, then the services behind it, then the database.
-    cleanups.push(
-      () => users.app.close(),
-      () => auth.close(),
-    );
-    await users.app.listen({ host: config.host, port: usersPort! });
-    await auth.app.listen({ host: config.host, port: authPort! });
     await gateway.checkHealth();
     cleanups.push(() => gateway.app.close());
     await gateway.app.listen({ host: config.host, port: gatewayPort! });

@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { EMBEDDED_SETTINGS, initialiseDataDirInChild, isInitialisedDataDir } from './embedded-init.ts';
 
 /**
  * A connection to PostgreSQL: a `pg` pool on a real server, or one embedded PGlite instance
@@ -43,12 +44,11 @@ export async function openConnection(options: ConnectionOptions): Promise<SqlCon
   }
   // Loaded on demand: the WASM build is only needed in embedded mode.
   const { PGlite: Embedded } = await import('@electric-sql/pglite');
-  // The embedded database serves one developer's platform: a small buffer cache keeps the
-  // all-in-one process's memory down (PostgreSQL's default is 128 MB).
-  const settings = { postgresqlconf: ['shared_buffers=16MB'] };
+  if (options.dataDir && !isInitialisedDataDir(options.dataDir))
+    await initialiseDataDirInChild(options.dataDir);
   const pglite = options.dataDir
-    ? await Embedded.create({ dataDir: options.dataDir, ...settings })
-    : await Embedded.create(settings);
+    ? await Embedded.create({ dataDir: options.dataDir, ...EMBEDDED_SETTINGS })
+    : await Embedded.create(EMBEDDED_SETTINGS);
   return { kind: 'pglite', pglite };
 }
 

@@ -34,4 +34,11 @@ describe('envelope encryption', () => {
     expect(open(next, rewrapped, 'ctx')).toEqual(secret);
     expect(() => open(master, rewrapped, 'ctx')).toThrow();
   });
+
+  it('names the master key as the cause when another key sealed the value', () => {
+    const sealed = seal(master, secret, 'signing-key:a');
+    expect(() => open(randomBytes(32), sealed, 'signing-key:a')).toThrow(
+      'signing-key:a was sealed under a different master key: set TESSERA_MASTER_KEY to the key this database was created with',
+    );
+  });
 });

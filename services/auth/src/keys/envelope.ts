@@ -80,7 +80,16 @@ export function seal(masterKey: Buffer, plaintext: Buffer, context: string): str
 export function open(masterKey: Buffer, sealed: string, context: string): Buffer {
   assertMasterKey(masterKey);
   const parts = parse(sealed);
-  const dataKey = gcmDecrypt(masterKey, parts.wrapIv, parts.wrapped, `wrap:${context}`);
+  let dataKey: Buffer;
+  try {
+    dataKey = gcmDecrypt(masterKey, parts.wrapIv, parts.wrapped, `wrap:${context}`);
+  } catch {
+    // The only likely cause on a healthy database: a different master key than the one that
+    // sealed it (a new ./.data/master.key against an existing DATABASE_URL, a mistyped env).
+    throw new Error(
+      `${context} was sealed under a different master key: set TESSERA_MASTER_KEY to the key this database was created with`,
+    );
+  }
   try {
     return gcmDecrypt(dataKey, parts.iv, parts.data, `data:${context}`);
   } finally {
