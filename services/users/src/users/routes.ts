@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, hasPermissions, requirePermissions } from '@tessera/auth-middleware';
 import { BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
@@ -27,6 +28,9 @@ import {
   updateUser,
   type UserChanges,
 } from './repository.ts';
+import { serializeOnce } from './serialize-once.ts';
+
+type SendView = ReturnType<typeof serializeOnce>;
 import { toUserView } from './view.ts';
 
 /** What the user routes need. */
@@ -96,7 +100,8 @@ const UserPage = Type.Object(
 export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise<void> {
   const { db, authz } = deps;
 
-  const withMemberships = async (id: string, include: boolean) => {
+  /** The user, or with `include=memberships` the cached full view, sent as JSON serialized once per cached view. */
+  const withMemberships = async (reply: FastifyReply, send: SendView, id: string, include: boolean) => {
     if (!include) {
       const row = await findUserById(db, id);
       if (!row) throw new NotFoundError('user_not_found', 'no user with this id');
@@ -107,8 +112,10 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       return row ? { ...toUserView(row), memberships: await loadMemberships(db, id) } : null;
     });
     if (!view) throw new NotFoundError('user_not_found', 'no user with this id');
-    return view;
+    return send(reply, view);
   };
+  const sendMe = serializeOnce();
+  const sendUser = serializeOnce();
 
   const applyPasswordChange = async (changes: UserChanges, password: string | undefined) => {
     if (password === undefined) return;
@@ -168,7 +175,8 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       preHandler: authenticate,
       schema: { querystring: Include, response: { 200: UserWithMemberships, ...errorResponses } },
     },
-    async (request) => withMemberships(selfId(request.auth?.sub), request.query.include === 'memberships'),
+    async (request, reply) =>
+      withMemberships(reply, sendMe, selfId(request.auth?.sub), request.query.include === 'memberships'),
   );
 
   app.patch(
@@ -212,13 +220,13 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
         response: { 200: UserWithMemberships, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const claims = request.auth!;
       // Object-level authorization (OWASP API1): your own record, or users:read for anyone's.
       if (claims.sub !== request.params.id && !hasPermissions(claims, ['users:read'])) {
         throw new ForbiddenError('forbidden', 'reading another user requires users:read');
       }
-      return withMemberships(request.params.id, request.query.include === 'memberships');
+      return withMemberships(reply, sendUser, request.params.id, request.query.include === 'memberships');
     },
   );
 
