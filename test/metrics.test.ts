@@ -149,10 +149,9 @@ describe('metrics after a scripted set of calls', () => {
     expect(sample(scraped.gateway, 'http_requests_total', { status_code: '429' })).toBe(rateLimited);
   });
 
-  it('counts the authorization cache: a miss loads once, the next lookup hits L1', () => {
-    const auth = scraped.auth;
+  it("counts the user service's authorization cache: a miss loads once, the next lookup hits L1", () => {
     const cache = (level: string, result: string) =>
-      sample(auth, 'tessera_cache_requests_total', { cache: 'authz', level, result });
+      sample(scraped.users, 'tessera_cache_requests_total', { cache: 'users', level, result });
     expect(cache('l1', 'miss')).toBe(1);
     expect(cache('l2', 'miss')).toBe(1);
     expect(cache('l1', 'hit')).toBeGreaterThanOrEqual(1);

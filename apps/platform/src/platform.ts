@@ -198,7 +198,6 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       logger: logger.child({ service: 'auth' }),
       masterKey,
       redis: redis && traceRedis(redis, authObs!.telemetry),
-      redisSubscriber: await subscriber(),
       telemetry: authObs!.telemetry,
       errorSink: authObs!.errorSink,
     });

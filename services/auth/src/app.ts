@@ -18,11 +18,9 @@ import {
 } from '@tessera/kernel';
 import { pendingMigrations, ping, registerPoolMetrics, type SqlConnection } from '@tessera/db';
 import { disabledTelemetry, type ErrorSink, type Telemetry } from '@tessera/telemetry';
-import { createTwoLevelCache, type TwoLevelCache } from '@tessera/cache';
 import { createTokenVerifier, fastifyAuth } from '@tessera/auth-middleware';
 import type {
   AccessTokenDenylist,
-  AuthzContext,
   ClientLookup,
   GrantHandler,
   RefreshTokenStore,
@@ -104,10 +102,8 @@ export interface AuthAppDeps {
   /** For `/readyz` (database reachable, migrations applied); absent = no readiness checks. */
   conn?: SqlConnection | undefined;
   clock?: Clock | undefined;
-  /** Denylist, assertion replay guard, login counters and L2 cache; absent = database + in-process. */
+  /** Denylist, assertion replay guard and login counters; absent = database + in-process. */
   redis?: Redis | undefined;
-  /** A second connection for cache invalidation messages (SUBSCRIBE). */
-  redisSubscriber?: Redis | undefined;
   /** Prefix of every Redis key this service writes (default `tessera:auth:`). */
   redisKeyPrefix?: string | undefined;
   /** Default: {@link HttpUsersGateway} to `config.usersUrl`. */
@@ -202,27 +198,15 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   const replay = idSet('assertions', usedClientAssertions);
 
   let ownUsers: HttpUsersGateway | undefined;
-  let authzCache: TwoLevelCache<AuthzContext | null> | undefined;
   let users: UsersGateway;
   if (deps.users) {
     users = deps.users;
   } else {
-    authzCache = createTwoLevelCache<AuthzContext | null>({
-      name: 'authz',
-      keyPrefix: redisKeyPrefix,
-      l1: { max: 10_000, ttlMs: 5_000 },
-      l2: { ttlSeconds: 30 },
-      redis: deps.redis,
-      subscriber: deps.redisSubscriber,
-      logger,
-      registry: httpMetrics.registry,
-    });
     ownUsers = new HttpUsersGateway({
       baseUrl: config.usersUrl,
       signer,
       audience: config.apiAudience,
       clock,
-      authzCache,
       telemetry,
     });
     users = ownUsers;
@@ -380,7 +364,6 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
       for (const stop of stops) stop();
       await app.close();
       await ownUsers?.close();
-      await authzCache?.close();
     },
   };
 }

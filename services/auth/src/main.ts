@@ -45,9 +45,6 @@ const db = createDrizzle(tracedConn, schema) as unknown as AuthDatabase;
 const redis = config.redisUrl
   ? await connectRedis(config.redisUrl, { connectionName: 'tessera-auth' })
   : undefined;
-const redisSubscriber = config.redisUrl
-  ? await connectRedis(config.redisUrl, { subscriber: true, connectionName: 'tessera-auth-sub' })
-  : undefined;
 
 const auth = await buildAuthApp({
   config,
@@ -56,7 +53,6 @@ const auth = await buildAuthApp({
   logger,
   masterKey,
   redis: redis && traceRedis(redis, telemetry),
-  redisSubscriber,
   telemetry,
   errorSink,
 });
@@ -67,7 +63,6 @@ const shutdown = onShutdown(logger, [
   () => auth.close(),
   async () => {
     redis?.disconnect();
-    redisSubscriber?.disconnect();
   },
   () => closeConnection(conn),
   () => telemetry.shutdown(),

@@ -11,8 +11,7 @@ import {
   type Clock,
   type ServiceClient,
 } from '@tessera/kernel';
-import { disabledTelemetry, type Telemetry } from '@tessera/telemetry';
-import type { TwoLevelCache } from '@tessera/cache';
+import type { Telemetry } from '@tessera/telemetry';
 import type { AuthzContext, TokenSigner, UserProfile, UsersGateway } from './contracts.ts';
 
 export const SERVICE_SUBJECT = 'service:tessera-auth';
@@ -28,12 +27,10 @@ export interface HttpUsersGatewayOptions {
   /** `aud` of the service token (`TESSERA_API_AUDIENCE`). */
   audience: string;
   clock: Clock;
-  /** Cache of authorization contexts (null = not a member); absent = always ask. */
-  authzCache?: TwoLevelCache<AuthzContext | null> | undefined;
   /** Propagated headers (request id, traceparent) for each call. */
   headers?: () => Record<string, string>;
   timeoutMs?: number;
-  /** Tracing: each call is a CLIENT span carrying `traceparent`; authz loads get an `authz.load` span. */
+  /** Tracing: each call is a CLIENT span carrying `traceparent`. */
   telemetry?: Telemetry | undefined;
 }
 
@@ -84,13 +81,11 @@ function unexpected(status: number): AppError {
  * The HTTP implementation of {@link UsersGateway}.
  *
  * @example
- * const users = new HttpUsersGateway({ baseUrl: 'http://127.0.0.1:8082', signer, audience: 'tessera-api', clock, authzCache });
+ * const users = new HttpUsersGateway({ baseUrl: 'http://127.0.0.1:8082', signer, audience: 'tessera-api', clock });
  * const authz = await users.getAuthz(userId, orgId);
  */
 export class HttpUsersGateway implements UsersGateway {
   readonly #client: ServiceClient;
-  readonly #cache: TwoLevelCache<AuthzContext | null> | undefined;
-  readonly #telemetry: Telemetry;
   readonly tokens: ServiceTokenSource;
 
   constructor(options: HttpUsersGatewayOptions) {
@@ -102,8 +97,6 @@ export class HttpUsersGateway implements UsersGateway {
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       telemetry: options.telemetry,
     });
-    this.#cache = options.authzCache;
-    this.#telemetry = options.telemetry ?? disabledTelemetry('auth');
   }
 
   async verifyCredentials(email: string, password: string): Promise<{ userId: string } | undefined> {
@@ -145,13 +138,10 @@ export class HttpUsersGateway implements UsersGateway {
       if (res.status === 404 || res.status === 400) return null;
       throw unexpected(res.status);
     };
-    const cache = this.#cache;
-    const read = () => (cache ? cache.get(`authz:${userId}:${orgId}`, load) : load());
-    // The span records which cache level answered (`tessera.cache.level`).
-    const value = this.#telemetry.enabled
-      ? await this.#telemetry.span('authz.load', { 'tessera.org_id': orgId }, read)
-      : await read();
-    return value ?? undefined;
+    // No cache on this side: the user service answers from its two-level cache, which its own
+    // writes invalidate after commit. A second cache here would keep serving roles and
+    // permissions that were just removed (SECURITY: revocations apply to the next token).
+    return (await load()) ?? undefined;
   }
 
   /** Closes the HTTP pool. */
