@@ -111,6 +111,30 @@ describe('createHttpServer', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it('refuses NUL characters (which PostgreSQL text cannot store) in JSON strings and URLs with 400', async () => {
+    const server = build();
+    const body = await server.inject({
+      method: 'POST',
+      url: '/things',
+      payload: '{"name":"a\\u0000b"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json()).toMatchObject({ code: 'nul_character' });
+    const query = await server.inject({ url: '/things?limit=3%00' });
+    expect(query.statusCode).toBe(400);
+    expect(query.headers['content-type']).toContain('application/problem+json');
+    expect(query.json()).toMatchObject({ code: 'nul_character' });
+    // An escaped backslash before "u0000" is the six characters \u0000, not a NUL: accepted.
+    const literal = await server.inject({
+      method: 'POST',
+      url: '/things',
+      payload: '{"name":"a\\\\u0000"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(literal.statusCode).not.toBe(400);
+  });
+
   it('answers 415 for a wrong content type, 413 over the body limit, 405 for a wrong method, 404 otherwise', async () => {
     const server = build();
     const text = await server.inject({

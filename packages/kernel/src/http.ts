@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AppError, toProblem } from './errors.ts';
+import { AppError, BadRequestError, toProblem } from './errors.ts';
 import { assertSafeJson } from './json-guard.ts';
 import type { Logger } from './logger.ts';
 import { createHttpMetrics, renderMetrics, type HttpMetrics } from './metrics.ts';
@@ -164,6 +164,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       // that run outside it (after body parsing, on response).
       request.traceContext = captureServerContext();
       setServerRoute(request.traceContext, request.method, request.routeOptions.url);
+    }
+    // PostgreSQL text cannot hold U+0000: refuse it at the edge instead of failing in the database.
+    if (request.url.includes('%00')) {
+      done(new BadRequestError('nul_character', 'the URL must not contain a NUL character (%00)'));
+      return;
     }
     done();
   });

@@ -3,7 +3,8 @@ import { BadRequestError } from './errors.ts';
 /**
  * Checks a JSON text before it is parsed into objects the application trusts: nesting deeper than
  * `maxDepth` and duplicate keys in one object are refused (JSON.parse would silently keep the last
- * duplicate, so two parsers in a chain could disagree about the value). SECURITY.md item 30.
+ * duplicate, so two parsers in a chain could disagree about the value) and so is an escaped NUL
+ * (`\u0000`), which no PostgreSQL text column can store. SECURITY.md item 30.
  *
  * @example
  * assertSafeJson('{"a":1,"a":2}'); // throws BadRequestError('duplicate_key', ...)
@@ -17,7 +18,12 @@ export function assertSafeJson(text: string, maxDepth = 32): void {
       const start = i + 1;
       i++;
       while (i < text.length && text.charCodeAt(i) !== 0x22) {
-        if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
+          // PostgreSQL text cannot hold U+0000; refuse it here rather than fail in the database.
+          if (text.startsWith('u0000', i + 1))
+            throw new BadRequestError('nul_character', 'JSON strings must not contain U+0000');
+          i++;
+        }
         i++;
       }
       if (expectKey) {
