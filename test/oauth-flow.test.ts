@@ -83,6 +83,8 @@ beforeAll(async () => {
       audience: 'tessera-api',
     }),
     cache: { l2: false },
+    // acme administers this platform, so its role's users:read reaches the token.
+    adminOrg: 'acme',
   });
   await users.app.listen({ host: '127.0.0.1', port: 0 });
   cleanups.unshift(() => users.app.close());

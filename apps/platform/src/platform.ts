@@ -190,6 +190,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       subscriber: await subscriber(),
       telemetry: usersObs!.telemetry,
       errorSink: usersObs!.errorSink,
+      adminOrg: config.adminOrg,
     });
     const auth: AuthApp = await buildAuthApp({
       config: { ...authConfig, usersUrl: urls.users, port: authPort!, host: config.host },

@@ -36,6 +36,8 @@ export interface UsersDeps {
   telemetry?: Telemetry | undefined;
   /** Sentry-compatible sink for error reports, besides the log. */
   errorSink?: ErrorSink | undefined;
+  /** Slug of the organization whose roles may hold management permissions (default `demo`). */
+  adminOrg?: string | undefined;
 }
 
 /** The built service: the Fastify app and the authz service (the benchmark and tests reach in). */
@@ -88,7 +90,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     logger: deps.logger,
     registry: metrics.registry,
   });
-  const authz = createAuthzService(deps.db, cache, deps.telemetry);
+  const authz = createAuthzService(deps.db, cache, deps.telemetry, deps.adminOrg ?? 'demo');
   await warmPasswordVerifier();
   await app.register(swagger, {
     openapi: {

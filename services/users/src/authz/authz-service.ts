@@ -3,6 +3,7 @@ import type { TwoLevelCache } from '@tessera/cache';
 import { disabledTelemetry, type Telemetry } from '@tessera/telemetry';
 import type { UsersDb } from '../db/database.ts';
 import { memberships } from '../db/schema.ts';
+import { effectiveMembership } from './management-permissions.ts';
 import { loadMemberships } from './memberships.ts';
 
 /** Roles and effective permissions of a user in one organization (internal API body). */
@@ -16,6 +17,8 @@ export interface AuthzContext {
 
 /** Reads authz through the two-level cache and invalidates it after writes. */
 export interface AuthzService {
+  /** Slug of the organization whose roles may hold management permissions (`TESSERA_ADMIN_ORG`). */
+  readonly adminOrg: string;
   get(userId: string, orgId: string): Promise<AuthzContext | null>;
   /** A user's full view (profile, memberships, roles, permissions), through the same cache. */
   userView<V>(userId: string, load: () => Promise<V>): Promise<V>;
@@ -36,27 +39,30 @@ const viewKey = (userId: string) => `user:${userId}`;
  * Full user views (`GET /v1/users/{id}?include=memberships`) are cached under `user:<userId>`.
  *
  * @example
- * const authz = createAuthzService(db, cache);
+ * const authz = createAuthzService(db, cache, telemetry, 'demo');
  * await authz.get(userId, orgId);
  */
 export function createAuthzService(
   db: UsersDb,
   cache: TwoLevelCache<unknown>,
   telemetry: Telemetry = disabledTelemetry('users'),
+  adminOrg = 'demo',
 ): AuthzService {
   const userOrgIds = async (userId: string) =>
     (
       await db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, userId))
     ).map((r) => r.orgId);
   return {
+    adminOrg,
     userView<V>(userId: string, load: () => Promise<V>) {
       return cache.get(viewKey(userId), load) as Promise<V>;
     },
     get(userId, orgId) {
       const read = () => cache.get(key(orgId, userId), loadContext) as Promise<AuthzContext | null>;
       const loadContext = async (): Promise<AuthzContext | null> => {
-        const [membership] = await loadMemberships(db, userId, orgId);
-        if (!membership) return null;
+        const [loaded] = await loadMemberships(db, userId, orgId);
+        if (!loaded) return null;
+        const membership = effectiveMembership(loaded, adminOrg);
         return {
           userId,
           orgId,

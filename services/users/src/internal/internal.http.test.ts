@@ -25,7 +25,7 @@ beforeAll(async () => {
     await request(h.url)
       .post(`/v1/orgs/${orgId}/roles`)
       .set('authorization', admin)
-      .send({ name: 'viewer', permissions: ['users:read'] })
+      .send({ name: 'viewer', permissions: ['docs:read'] })
   ).body.id;
   await request(h.url).put(`/v1/orgs/${orgId}/members/${userId}`).set('authorization', admin).expect(204);
   await request(h.url)
@@ -106,7 +106,7 @@ describe('internal API', () => {
       orgId,
       orgSlug: 'internal',
       roles: ['viewer'],
-      permissions: ['users:read'],
+      permissions: ['docs:read'],
     });
     const metrics = async () => (await request(h.url).get('/metrics')).text;
     await authz();
@@ -116,9 +116,9 @@ describe('internal API', () => {
     await request(h.url)
       .patch(`/v1/orgs/${orgId}/roles/${roleId}`)
       .set('authorization', admin)
-      .send({ permissions: ['users:read', 'users:write'] })
+      .send({ permissions: ['docs:read', 'docs:write'] })
       .expect(200);
-    expect((await authz()).body.permissions).toEqual(['users:read', 'users:write']);
+    expect((await authz()).body.permissions).toEqual(['docs:read', 'docs:write']);
     await request(h.url)
       .delete(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`)
       .set('authorization', admin)

@@ -85,9 +85,9 @@ describe('organizations API', () => {
     const role = await api()
       .post(`/v1/orgs/${org.id}/roles`)
       .set('authorization', admin)
-      .send({ name: 'viewer', permissions: ['users:read'] });
+      .send({ name: 'viewer', permissions: ['docs:read'] });
     expect(role.status).toBe(201);
-    expect(role.body.permissions).toEqual(['users:read']);
+    expect(role.body.permissions).toEqual(['docs:read']);
     expect(
       (
         await api()
@@ -99,8 +99,8 @@ describe('organizations API', () => {
     const updated = await api()
       .patch(`/v1/orgs/${org.id}/roles/${role.body.id}`)
       .set('authorization', admin)
-      .send({ permissions: ['users:read', 'users:write'] });
-    expect(updated.body.permissions).toEqual(['users:read', 'users:write']);
+      .send({ permissions: ['docs:read', 'docs:write'] });
+    expect(updated.body.permissions).toEqual(['docs:read', 'docs:write']);
     expect((await api().get(`/v1/orgs/${org.id}/roles`).set('authorization', admin)).body.items).toHaveLength(
       1,
     );

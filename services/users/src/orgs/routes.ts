@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { requirePermissions } from '@tessera/auth-middleware';
 import { BadRequestError, type HttpServer } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
+import { assertRolePermissionsAllowed } from '../authz/management-permissions.ts';
 import type { UsersDb } from '../db/database.ts';
 import type { OrganizationRow } from '../db/schema.ts';
 import {
@@ -265,6 +266,8 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       },
     },
     async (request, reply) => {
+      const org = await getOrganization(db, request.params.orgId);
+      assertRolePermissionsAllowed(org.slug, request.body.permissions, authz.adminOrg);
       const role = await createRole(db, request.params.orgId, request.body);
       return reply
         .code(201)
@@ -291,6 +294,10 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       },
     },
     async (request) => {
+      if (request.body.permissions) {
+        const org = await getOrganization(db, request.params.orgId);
+        assertRolePermissionsAllowed(org.slug, request.body.permissions, authz.adminOrg);
+      }
       const role = await updateRole(db, request.params.orgId, request.params.roleId, request.body);
       await authz.invalidateOrg(request.params.orgId);
       return toRoleView(role);

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { authenticate, hasPermissions, requirePermissions } from '@tessera/auth-middleware';
 import { BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
+import { effectiveMembership } from '../authz/management-permissions.ts';
 import { loadMemberships } from '../authz/memberships.ts';
 import type { UsersDb } from '../db/database.ts';
 import { hashPassword, verifyPassword } from '../passwords/passwords.ts';
@@ -109,7 +110,12 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
     }
     const view = await authz.userView(id, async () => {
       const row = await findUserById(db, id);
-      return row ? { ...toUserView(row), memberships: await loadMemberships(db, id) } : null;
+      if (!row) return null;
+      const memberships = await loadMemberships(db, id);
+      return {
+        ...toUserView(row),
+        memberships: memberships.map((m) => effectiveMembership(m, authz.adminOrg)),
+      };
     });
     if (!view) throw new NotFoundError('user_not_found', 'no user with this id');
     return send(reply, view);
