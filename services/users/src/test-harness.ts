@@ -27,7 +27,7 @@ export interface Harness {
   conn: SqlConnection;
   issuer: TestIssuer;
   users: UsersApp;
-  /** Bearer header for a token with these permissions (sub defaults to a random uuid). */
+  /** Bearer header for a token with these claims (`sub` defaults to the client `client:test-admin`). */
   bearer(claims?: Record<string, unknown>): Promise<string>;
   count(table: string): Promise<number>;
   close(): Promise<void>;
@@ -72,7 +72,9 @@ export async function startUsersHarness(options: { redis?: boolean } = {}): Prom
     conn,
     issuer,
     users,
-    bearer: async (claims = {}) => `Bearer ${await issuer.mint(claims)}`,
+    // Without a `sub`, an administration client's token: a random user id would be refused on
+    // writes (its user does not exist; see users/active-user-check.ts).
+    bearer: async (claims = {}) => `Bearer ${await issuer.mint({ sub: 'client:test-admin', ...claims })}`,
     count: async (table) =>
       Number((await rawQuery<{ n: string }>(conn, `select count(*) as n from users.${table}`))[0]!.n),
     async close() {

@@ -194,6 +194,29 @@ describe('users API', () => {
     );
   });
 
+  it("refuses writes with a disabled or deleted user's still-unexpired token", async () => {
+    const dave = (await create({ email: 'dave@example.com', password: 'a-long-passphrase' })).body;
+    const daves = await h.bearer({ sub: dave.id, permissions: ['users:read', 'users:write'] });
+    const write = () => create({ email: 'made-by-dave@example.com' }, daves);
+    await request(h.url).post(`/v1/users/${dave.id}/disable`).set('authorization', admin).expect(200);
+    for (const res of [
+      await write(),
+      await request(h.url).post(`/v1/users/${dave.id}/enable`).set('authorization', daves),
+      await request(h.url).patch('/v1/users/me').set('authorization', daves).send({ name: 'Still here' }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    expect(
+      (await request(h.url).get('/v1/users?email_prefix=made-by').set('authorization', admin)).body.items,
+    ).toEqual([]);
+    await request(h.url).post(`/v1/users/${dave.id}/enable`).set('authorization', admin).expect(200);
+    expect((await write()).status).toBe(201);
+    await request(h.url).delete(`/v1/users/${dave.id}`).set('authorization', admin).expect(204);
+    expect((await create({ email: 'after-delete@example.com' }, daves)).status).toBe(401);
+  });
+
   it('returns every organization, role and effective permission with include=memberships', async () => {
     const user = (await create({ email: 'graph@example.com' })).body;
     const org = (
