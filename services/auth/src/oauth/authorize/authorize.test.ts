@@ -72,6 +72,19 @@ describe('GET /oauth2/authorize: the client and its redirect_uri', () => {
     }
   });
 
+  it('requires redirect_uri in an OpenID request, and lets a plain OAuth request omit it when one is registered', async () => {
+    const { clientId } = await setup();
+    const openid = authorizeParams(clientId, { redirect_uri: undefined });
+    expectErrorPage(
+      await browser(server).get('/oauth2/authorize').query(openid.query),
+      /redirect_uri is missing/,
+    );
+    const oauth = authorizeParams(clientId, { redirect_uri: undefined, scope: 'offline_access' });
+    const res = await browser(server).get('/oauth2/authorize').query(oauth.query);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(/^\/login\?interaction=/);
+  });
+
   it('shows an error page when redirect_uri is given twice', async () => {
     const { clientId } = await setup();
     const { query } = authorizeParams(clientId, { redirect_uri: undefined });
@@ -173,6 +186,15 @@ describe('GET /oauth2/authorize: errors redirected to the client', () => {
     const res = await browser(server).get('/oauth2/authorize?scope=openid&scope=email').query(query);
     expect(res.status).toBe(302);
     expect(redirectParams(res).get('error')).toBe('invalid_request');
+  });
+
+  it('treats parameters sent without a value as omitted (RFC 6749 §3.1)', async () => {
+    const { clientId } = await setup();
+    const { query } = authorizeParams(clientId, { state: 'kept' });
+    const blanks = '&state=&max_age=&response_mode=&request=&request_uri=&scope=&client_id=&redirect_uri=';
+    const res = await browser(server).get(`/oauth2/authorize?x=1${blanks}`).query(query);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(/^\/login\?interaction=/);
   });
 
   it('ignores unknown parameters', async () => {

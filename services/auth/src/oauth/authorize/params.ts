@@ -1,3 +1,5 @@
+import { readSingleParams } from '../request-params.ts';
+
 /**
  * The parameters of an authorization request this server reads (RFC 6749 §4.1.1, RFC 7636 §4.3,
  * OpenID Connect Core §3.1.2.1). Anything else in the query is ignored, as OIDC requires.
@@ -31,20 +33,12 @@ export interface ParsedParams {
 }
 
 /**
- * Reads the known parameters from a parsed query string or form body, where a repeated name
- * arrives as an array.
+ * Reads the known parameters; blank values count as omitted (RFC 6749 §3.1, see
+ * {@link readSingleParams}).
  *
  * @example
- * readAuthorizationParams({ client_id: 'a', scope: ['x', 'y'] }) // { params: { client_id: 'a' }, repeated: ['scope'] }
+ * readAuthorizationParams({ client_id: 'a', scope: ['x', 'y'], state: '' }) // { params: { client_id: 'a' }, repeated: ['scope'] }
  */
 export function readAuthorizationParams(input: unknown): ParsedParams {
-  const source = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-  const params: AuthorizationParams = {};
-  const repeated: AuthorizationParamName[] = [];
-  for (const name of AUTHORIZATION_PARAMS) {
-    const value = Object.hasOwn(source, name) ? source[name] : undefined;
-    if (typeof value === 'string') params[name] = value;
-    else if (Array.isArray(value)) repeated.push(name);
-  }
-  return { params, repeated };
+  return readSingleParams(input, AUTHORIZATION_PARAMS);
 }

@@ -5,6 +5,7 @@ import type { ClientLookup } from '../../contracts.ts';
 import type { GrantFamilies } from '../../grants/families.ts';
 import type { JwksSource } from '../../flows/deps.ts';
 import { PATHS, appendQuery } from '../../flows/paths.ts';
+import { readSingleParams } from '../request-params.ts';
 import type { BrowserSessions, CurrentSession } from '../../sessions/browser.ts';
 import { csrfToken } from '../../sessions/csrf.ts';
 import { isSignedIn } from '../../sessions/store.ts';
@@ -48,15 +49,8 @@ interface ResolvedLogout {
 }
 
 function readParams(input: unknown): { params: LogoutParams; repeated: boolean } {
-  const source = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-  const params: LogoutParams = {};
-  let repeated = false;
-  for (const name of LOGOUT_PARAMS) {
-    const value = Object.hasOwn(source, name) ? source[name] : undefined;
-    if (typeof value === 'string') params[name] = value;
-    else if (Array.isArray(value)) repeated = true;
-  }
-  return { params, repeated };
+  const { params, repeated } = readSingleParams(input, LOGOUT_PARAMS);
+  return { params, repeated: repeated.length > 0 };
 }
 
 /**

@@ -13,6 +13,9 @@ export const checkRedirectUri: RequestCheck = (draft) => {
     throw new AuthorizePageError('redirect_uri was given more than once.');
   const requested = draft.params.redirect_uri;
   if (requested === undefined) {
+    // OpenID Connect Core §3.1.2.1 makes redirect_uri REQUIRED in an OpenID request.
+    if (draft.params.scope?.split(' ').includes('openid'))
+      throw new AuthorizePageError('redirect_uri is missing (an OpenID Connect request must name it).');
     // OAuth 2.1 §4.1.1: redirect_uri may be omitted only when exactly one is registered.
     const only = client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
     if (!only) throw new AuthorizePageError('redirect_uri is missing.');
