@@ -40,7 +40,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
 
 /** Options of {@link OAuthError}. */
 export interface OAuthErrorOptions {
-  /** Overrides the code's default status (e.g. 415 for a wrong content type). */
+  /** Overrides the code's default status (e.g. 413 for a body over the limit). */
   status?: number;
   headers?: Record<string, string>;
   cause?: unknown;
@@ -112,9 +112,9 @@ export function toOAuthError(error: unknown): OAuthError {
   }
   const fe = error as Partial<FastifyError> & { validation?: unknown };
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded', {
-      status: 415,
-    });
+    // RFC 6749 §5.2: errors are 400 unless specified otherwise (a client library reads the JSON
+    // error of a 400; a 415 is not an OAuth error response).
+    return new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new OAuthError('invalid_request', 'the request body is too large', { status: 413 });

@@ -339,12 +339,12 @@ describe('request checks', () => {
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'scope is repeated' });
   });
 
-  it('refuses a JSON body with 415 and an RFC 6749 error, never problem+json', async () => {
+  it('refuses a JSON body with 400 and an RFC 6749 error, never problem+json or 415', async () => {
     const res = await request(server.url)
       .post('/oauth2/token')
       .set('authorization', basic('reports', serviceSecret))
       .send({ grant_type: 'client_credentials' });
-    expect(res.status).toBe(415);
+    expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.error).toBe('invalid_request');
