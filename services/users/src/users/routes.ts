@@ -194,6 +194,12 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
     async (request) => {
       const id = selfId(request.auth?.sub);
       const body = request.body;
+      if (body.name === undefined && body.password === undefined) {
+        throw new BadRequestError(
+          'nothing_to_change',
+          'send name or password (currentPassword only confirms a new password)',
+        );
+      }
       const changes: UserChanges = {};
       if (body.name !== undefined) changes.name = body.name;
       if (body.password !== undefined) {
@@ -248,6 +254,12 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       if (body.email !== undefined) changes.email = body.email;
       if (body.name !== undefined) changes.name = body.name;
       if (body.emailVerified !== undefined) changes.emailVerified = body.emailVerified;
+      else if (body.email !== undefined) {
+        // A new address has not been verified, whatever the old one was.
+        const current = await findUserById(db, request.params.id);
+        if (current && current.email.toLowerCase() !== body.email.toLowerCase())
+          changes.emailVerified = false;
+      }
       await applyPasswordChange(changes, body.password);
       const row = await updateUser(db, request.params.id, changes);
       await authz.invalidateUser(row.id);

@@ -160,6 +160,7 @@ describe('users API', () => {
       { id: other.id },
       { roles: ['admin'] },
       { email: 'x@example.com' },
+      { currentPassword: 'my-old-passphrase' },
     ]) {
       expect((await request(h.url).patch('/v1/users/me').set('authorization', token).send(body)).status).toBe(
         400,
@@ -175,6 +176,16 @@ describe('users API', () => {
       .set('authorization', token)
       .send({ password: 'a-new-passphrase', currentPassword: 'my-old-passphrase' });
     expect(ok.status).toBe(200);
+  });
+
+  it('marks a changed email address unverified unless the same update says otherwise', async () => {
+    const user = (await create({ email: 'verify-me@example.com' })).body;
+    const patch = (body: object) =>
+      request(h.url).patch(`/v1/users/${user.id}`).set('authorization', admin).send(body).expect(200);
+    expect((await patch({ emailVerified: true })).body.emailVerified).toBe(true);
+    expect((await patch({ email: 'VERIFY-ME@example.com' })).body.emailVerified).toBe(true);
+    expect((await patch({ email: 'someone-else@example.com' })).body.emailVerified).toBe(false);
+    expect((await patch({ email: 'third@example.com', emailVerified: true })).body.emailVerified).toBe(true);
   });
 
   it('disables, enables and deletes a user', async () => {
