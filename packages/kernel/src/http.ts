@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { answerClientError } from './client-error.ts';
 import { AppError, BadRequestError, toProblem } from './errors.ts';
 import { assertSafeJson } from './json-guard.ts';
 import type { Logger } from './logger.ts';
@@ -120,6 +121,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
