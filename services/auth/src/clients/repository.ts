@@ -218,6 +218,8 @@ export class ClientRepository {
 
   /** The row with its secret hash (client authentication only). */
   async findRow(clientId: string): Promise<ClientRow | undefined> {
+    // No stored id holds a NUL (PostgreSQL text cannot), and the query would fail on one.
+    if (clientId.includes('\0')) return undefined;
     const rows = await this.#db
       .select()
       .from(oauthClients)

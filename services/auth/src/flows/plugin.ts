@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import { parseForm } from '../oauth/form-parser.ts';
 import type { HttpServer } from '@tessera/kernel';
 import type { GrantHandler, RefreshTokenStore } from '../contracts.ts';
 import { ConsentStore } from '../consent/store.ts';
@@ -111,7 +112,8 @@ export function createFlows(deps: FlowDeps): Flows {
   return {
     async routes(app) {
       if (!app.hasRequestDecorator('cookies')) await app.register(cookie);
-      if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
+      if (!app.hasContentTypeParser('application/x-www-form-urlencoded'))
+        await app.register(formbody, { parser: parseForm });
       registerAuthorizeRoutes(app, { flow, sessions, interactions });
       registerLoginRoutes(app, {
         sessions,

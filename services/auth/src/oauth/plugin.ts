@@ -4,6 +4,7 @@
  * marks every response `Cache-Control: no-store` / `Pragma: no-cache` (RFC 6749 §5.1).
  */
 import formbody from '@fastify/formbody';
+import { parseForm } from './form-parser.ts';
 import type { HttpServer } from '@tessera/kernel';
 import type { AccessTokenDenylist, GrantHandler, RefreshTokenStore } from '../contracts.ts';
 import type { AuthMetrics } from '../metrics.ts';
@@ -42,7 +43,7 @@ export interface OAuthEndpointsDeps {
  */
 export async function registerOAuthEndpoints(scope: HttpServer, deps: OAuthEndpointsDeps): Promise<void> {
   scope.removeAllContentTypeParsers();
-  await scope.register(formbody);
+  await scope.register(formbody, { parser: parseForm });
   scope.setErrorHandler(oauthErrorHandler);
   scope.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(OAUTH_HEADERS);

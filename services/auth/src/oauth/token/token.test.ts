@@ -339,6 +339,22 @@ describe('request checks', () => {
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'scope is repeated' });
   });
 
+  it('refuses a NUL character in a form value or a Basic client id with 400/401, never a 500', async () => {
+    const form = await request(server.url)
+      .post('/oauth2/token')
+      .type('form')
+      .send('grant_type=client_credentials&client_id=a%00b&client_secret=x');
+    expect(form.status).toBe(400);
+    expect(form.body.error).toBe('invalid_request');
+    const basicNul = await request(server.url)
+      .post('/oauth2/token')
+      .set('authorization', `Basic ${Buffer.from('a%00b:x').toString('base64')}`)
+      .type('form')
+      .send('grant_type=client_credentials');
+    expect(basicNul.status).toBe(401);
+    expect(basicNul.body.error).toBe('invalid_client');
+  });
+
   it('refuses a JSON body with 400 and an RFC 6749 error, never problem+json or 415', async () => {
     const res = await request(server.url)
       .post('/oauth2/token')
