@@ -129,19 +129,16 @@ export class HttpUsersGateway implements UsersGateway {
   }
 
   async getAuthz(userId: string, orgId: string): Promise<AuthzContext | undefined> {
-    const load = async (): Promise<AuthzContext | null> => {
-      const res = await this.#client.request<AuthzContext>(
-        'GET',
-        `/internal/users/${encodeURIComponent(userId)}/authz?org=${encodeURIComponent(orgId)}`,
-      );
-      if (res.status === 200) return res.body;
-      if (res.status === 404 || res.status === 400) return null;
-      throw unexpected(res.status);
-    };
     // No cache on this side: the user service answers from its two-level cache, which its own
     // writes invalidate after commit. A second cache here would keep serving roles and
     // permissions that were just removed (SECURITY: revocations apply to the next token).
-    return (await load()) ?? undefined;
+    const res = await this.#client.request<AuthzContext>(
+      'GET',
+      `/internal/users/${encodeURIComponent(userId)}/authz?org=${encodeURIComponent(orgId)}`,
+    );
+    if (res.status === 200) return res.body;
+    if (res.status === 404 || res.status === 400) return undefined;
+    throw unexpected(res.status);
   }
 
   /** Closes the HTTP pool. */

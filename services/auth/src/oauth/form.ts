@@ -4,6 +4,7 @@
  * must not be repeated — except `resource`, which RFC 8707 §2 allows several times.
  */
 import { OAuthError } from './errors.ts';
+import { nonBlankValues } from './request-params.ts';
 
 /** The parsed form: one value per parameter, plus every `resource` value. */
 export interface OAuthForm {
@@ -29,9 +30,7 @@ export function readOAuthForm(body: unknown, repeatable: readonly string[] = ['r
   if (typeof body !== 'object')
     throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   for (const [name, raw] of Object.entries(body as Record<string, unknown>)) {
-    const values = (Array.isArray(raw) ? raw : [raw]).filter(
-      (value): value is string => typeof value === 'string' && value !== '',
-    );
+    const values = nonBlankValues(raw);
     if (values.length === 0) continue;
     if (name === 'resource') {
       resources.push(...values);

@@ -30,9 +30,9 @@ import {
   type UserChanges,
 } from './repository.ts';
 import { serializeOnce } from './serialize-once.ts';
+import { toUserView } from './view.ts';
 
 type SendView = ReturnType<typeof serializeOnce>;
-import { toUserView } from './view.ts';
 
 /** What the user routes need. */
 export interface UserRoutesDeps {
