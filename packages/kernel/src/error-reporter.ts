@@ -8,6 +8,7 @@ import {
   type Telemetry,
 } from '@tessera/telemetry';
 import type { Logger } from './logger.ts';
+import { routeLabel } from './route-label.ts';
 import { safeErrorForLog } from './safe-error.ts';
 
 /** Reports unhandled errors and 5xx responses once each, with context and without secrets. */
@@ -78,7 +79,7 @@ export function createErrorReporter(options: ErrorReporterOptions): ErrorReporte
         traceId: options.telemetry?.traceId() ?? serverTraceId(request.traceContext),
         requestId: request.id,
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route: routeLabel(request),
         status,
         userId: typeof auth?.sub === 'string' ? auth.sub : undefined,
         clientId: typeof auth?.client_id === 'string' ? auth.client_id : undefined,

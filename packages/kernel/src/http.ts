@@ -14,6 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { answerClientError } from './client-error.ts';
 import { AppError, BadRequestError, toProblem } from './errors.ts';
 import { assertSafeJson } from './json-guard.ts';
+import { routeLabel } from './route-label.ts';
 import type { Logger } from './logger.ts';
 import { createHttpMetrics, renderMetrics, type HttpMetrics } from './metrics.ts';
 import { createValidatorCompiler } from './validation.ts';
@@ -36,6 +37,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's trace context (its server span) when tracing is on; null otherwise. */
     traceContext: Context | null;
+    /**
+     * The `route` label for metrics and error reports when Fastify's route template does not
+     * name it (the gateway's catch-all sets its route table entry); null = the template.
+     */
+    metricsRoute: string | null;
   }
 }
 
@@ -139,6 +145,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const traced = options.telemetry?.enabled ?? false;
   // Declared up front so every request object has the same shape, traced or not.
   app.decorateRequest('traceContext', null);
+  app.decorateRequest('metricsRoute', null);
   if (options.telemetry?.enabled) {
     traceHttpServer(app.server, options.telemetry, HEALTH_ROUTES);
     app.addHook('preValidation', (request, _reply, done) => withServerContext(request.traceContext, done));
@@ -177,7 +184,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
+      route: routeLabel(request),
       status_code: String(reply.statusCode),
     };
     metrics.requests.inc(labels);

@@ -434,6 +434,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?', 1)[0]!;
     const route = match(path);
+    // Counted under the table entry's prefix (`/v1/users`), not the catch-all; unknown paths as `unmatched`.
+    request.metricsRoute = route ? route.prefix : 'unmatched';
     if (!route) throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
     if (telemetry.enabled) setServerRoute(request.traceContext, request.method, route.prefix);
     if (applyCors(request, reply, cors[route.routeClass])) return reply;

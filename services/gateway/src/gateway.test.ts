@@ -126,6 +126,18 @@ describe('routing', () => {
     expect(missing.headers['content-type']).toContain('application/problem+json');
     expect((await request(gw.app.server).get('/admin')).status).toBe(404);
     expect(auth.hits.length + users.hits.length).toBe(before);
+    // Counted per route table entry, unknown paths under one label (not one series per URL).
+    const metrics = (await request(gw.app.server).get('/metrics')).text;
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/v1\/users",status_code="200"[^}]*\} 1\n/,
+    );
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/oauth2\/token",status_code="200"[^}]*\} 1\n/,
+    );
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="unmatched",status_code="404"[^}]*\} 2\n/,
+    );
+    expect(metrics).not.toContain('route="/*"');
   });
 
   it('strips upstream Server and X-Powered-By and adds security headers', async () => {

@@ -58,5 +58,16 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths['/v1/users']!.get!.responses)).toEqual(
       expect.arrayContaining(['200', '400', '401', '403']),
     );
+    // Errors are documented as what they are: problem documents (RFC 9457).
+    const badRequest = doc.paths['/v1/users']!.post!.responses['400'] as { content: Record<string, unknown> };
+    expect(Object.keys(badRequest.content)).toEqual(['application/problem+json']);
+    // A new password is documented with the policy's bounds.
+    const create = doc.paths['/v1/users']!.post! as unknown as {
+      requestBody: { content: { 'application/json': { schema: { properties: { password: object } } } } };
+    };
+    expect(create.requestBody.content['application/json'].schema.properties.password).toMatchObject({
+      minLength: 8,
+      maxLength: 128,
+    });
   });
 });

@@ -3,8 +3,20 @@ import { Type, type Static } from 'typebox';
 /** Shared TypeBox pieces of the user service's API: every object closed, every string bounded. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+/** A password presented to confirm an identity (any length a past policy may have allowed). */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
-export const Name = Type.String({ minLength: 1, maxLength: 200 });
+/** A password being set: the policy's 8–128 characters (common passwords are refused too). */
+export const NewPassword = Type.String({
+  minLength: 8,
+  maxLength: 128,
+  description: '8 to 128 characters; common passwords are refused',
+});
+/** Display text: no control characters (line breaks, NUL, escapes), not blank. */
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^(?!\\s*$)[^\\u0000-\\u001f\\u007f]+$',
+});
 export const Slug = Type.String({
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
   minLength: 1,
@@ -62,7 +74,19 @@ export const UserWithMemberships = Type.Object(
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export type IdParams = Static<typeof IdParams>;
 
-export const errorResponses = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem };
+/** An error answer as documented: an RFC 9457 problem document, served as `application/problem+json`. */
+const problemResponse = {
+  description: 'Problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: Problem } },
+};
+
+export const errorResponses = {
+  400: problemResponse,
+  401: problemResponse,
+  403: problemResponse,
+  404: problemResponse,
+  409: problemResponse,
+};
 
 /**
  * Encodes the last id of a page as an opaque cursor.

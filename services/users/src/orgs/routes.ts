@@ -68,7 +68,10 @@ const PageQuery = Type.Object(
   { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
   { additionalProperties: false },
 );
-const Description = Type.String({ maxLength: 500 });
+const Description = Type.String({
+  maxLength: 500,
+  pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
+});
 const Permissions = Type.Array(Permission, { maxItems: 200, uniqueItems: true });
 
 const toOrgView = (row: OrganizationRow) => ({

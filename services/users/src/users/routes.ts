@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, hasPermissions, requirePermissions } from '@tessera/auth-middleware';
-import { BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
+import { AppError, BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
 import { effectiveMembership } from '../authz/management-permissions.ts';
 import { loadMemberships } from '../authz/memberships.ts';
@@ -16,6 +16,7 @@ import {
   IdParams,
   Limit,
   Name,
+  NewPassword,
   Password,
   UserView,
   UserWithMemberships,
@@ -48,7 +49,7 @@ const Include = Type.Object(
 const CreateUser = Type.Object(
   {
     email: Email,
-    password: Type.Optional(Password),
+    password: Type.Optional(NewPassword),
     name: Type.Optional(Name),
     emailVerified: Type.Optional(Type.Boolean()),
   },
@@ -59,7 +60,7 @@ const AdminUpdate = Type.Object(
   {
     email: Type.Optional(Email),
     name: Type.Optional(Type.Union([Name, Type.Null()])),
-    password: Type.Optional(Password),
+    password: Type.Optional(NewPassword),
     emailVerified: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -69,7 +70,7 @@ const AdminUpdate = Type.Object(
 const SelfUpdate = Type.Object(
   {
     name: Type.Optional(Type.Union([Name, Type.Null()])),
-    password: Type.Optional(Password),
+    password: Type.Optional(NewPassword),
     currentPassword: Type.Optional(Password),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -221,6 +222,19 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       return toUserView(row);
     },
   );
+
+  // `me` is not an id: without this, DELETE /v1/users/me would reach the :id route and fail as a bad uuid.
+  app.route({
+    method: ['DELETE', 'POST', 'PUT'],
+    url: '/v1/users/me',
+    schema: { hide: true },
+    handler: async (request) => {
+      throw new AppError('method_not_allowed', 405, 'Method Not Allowed', {
+        detail: `${request.method} is not supported on your own profile; an administrator deletes or disables users`,
+        headers: { allow: 'GET, HEAD, PATCH' },
+      });
+    },
+  });
 
   app.get(
     '/v1/users/:id',

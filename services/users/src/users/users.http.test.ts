@@ -45,6 +45,10 @@ describe('users API', () => {
       ['unknown field', { email: 'x@example.com', admin: true }],
       ['wrong type', { email: 'x@example.com', name: 42 }],
       ['over-long name', { email: 'x@example.com', name: 'n'.repeat(201) }],
+      ['control character in name', { email: 'x@example.com', name: 'Eve\u001b[31m' }],
+      ['line break in name', { email: 'x@example.com', name: 'Eve\nAdmin' }],
+      ['blank name', { email: 'x@example.com', name: '   ' }],
+      ['over-long password', { email: 'x@example.com', password: 'p'.repeat(129) }],
       ['invalid email', { email: 'not-an-email' }],
       ['status set by client', { email: 'x@example.com', status: 'disabled' }],
       ['short password', { email: 'x@example.com', password: 'short' }],
@@ -176,6 +180,14 @@ describe('users API', () => {
       .set('authorization', token)
       .send({ password: 'a-new-passphrase', currentPassword: 'my-old-passphrase' });
     expect(ok.status).toBe(200);
+    // `me` is not an id: other methods on it are 405 with Allow, not a uuid error or a delete.
+    for (const method of ['delete', 'post', 'put'] as const) {
+      const res = await request(h.url)[method]('/v1/users/me').set('authorization', token);
+      expect(res.status, method).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD, PATCH');
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await request(h.url).get('/v1/users/me').set('authorization', token)).status).toBe(200);
   });
 
   it('marks a changed email address unverified unless the same update says otherwise', async () => {
