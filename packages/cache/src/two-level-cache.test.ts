@@ -139,6 +139,27 @@ describe('two-level cache', () => {
     expect(text).toMatch(/tessera_cache_requests_total\{cache="dead",level="l2",result="error"\} [1-9]/);
   });
 
+  it('closes at once when Redis is unreachable (shutdown must not wait for it)', async () => {
+    const dead = await connectRedis('redis://127.0.0.1:1', { readyTimeoutMs: 200 });
+    const deadSubscriber = await connectRedis('redis://127.0.0.1:1', {
+      subscriber: true,
+      readyTimeoutMs: 200,
+    });
+    connections.push(dead, deadSubscriber);
+    const cache = createTwoLevelCache<number>({
+      name: 'dead-close',
+      keyPrefix: prefix,
+      redis: dead,
+      subscriber: deadSubscriber,
+      logger,
+      registry: new Registry(),
+    });
+    expect(await cache.get('k', async () => 1)).toBe(1);
+    const started = performance.now();
+    await cache.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('counts hits and misses per level', async () => {
     const registry = new Registry();
     const cache = await instance<number>({ name: 'counted', registry });

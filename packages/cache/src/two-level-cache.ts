@@ -224,11 +224,25 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
     async close() {
       if (subscriber) {
         subscriber.off('message', onMessage);
-        await subscriber.unsubscribe(channel).catch(() => undefined);
+        // Only a connected subscriber can answer; an offline one would queue the UNSUBSCRIBE until
+        // Redis returns and hold up shutdown. Bounded either way: closing must never hang.
+        if (subscriber.status === 'ready') {
+          await withDeadline(subscriber.unsubscribe(channel), UNSUBSCRIBE_DEADLINE_MS).catch(() => undefined);
+        }
       }
       l1?.clear();
     },
   };
+}
+
+const UNSUBSCRIBE_DEADLINE_MS = 500;
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function escapeGlob(text: string): string {

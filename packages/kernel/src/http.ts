@@ -218,6 +218,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return sendError(err, err, request, reply);
   });
 
+  // Draining: Fastify closes the connections idle when close() begins; a keep-alive connection
+  // whose request was still running would stay open after its answer and hold shutdown up until
+  // the client went away. Close each one as soon as it turns idle.
+  app.addHook('preClose', (done) => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweep.unref();
+    app.server.once('close', () => clearInterval(sweep));
+    done();
+  });
+
   registerHealthRoutes(app, options.readiness ?? [], metrics);
   return app;
 }
