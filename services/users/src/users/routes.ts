@@ -80,7 +80,10 @@ const ListQuery = Type.Object(
   {
     limit: Type.Optional(Limit),
     cursor: Type.Optional(Cursor),
-    email_prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    // Only characters an address can hold (the `email` format's): spaces, `;`, `"`, `\`, `(`… → 400.
+    email_prefix: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 254, pattern: "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+$" }),
+    ),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
     org: Type.Optional(Uuid),
   },
