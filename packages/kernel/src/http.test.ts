@@ -111,6 +111,17 @@ describe('createHttpServer', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it('answers a URL it cannot decode with a 400 problem document carrying the security headers', async () => {
+    const server = build();
+    const res = await server.inject({ url: '/things/%zz' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'malformed_url', status: 400 });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-request-id']).toBeDefined();
+  });
+
   it('refuses NUL characters (which PostgreSQL text cannot store) in JSON strings and URLs with 400', async () => {
     const server = build();
     const body = await server.inject({

@@ -116,8 +116,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const metrics =
     options.metrics ??
     createHttpMetrics({ service: options.name }, { exemplars: options.telemetry?.enabled ?? false });
+  const security = apiSecurityHeaders({ hsts: options.hsts ?? false });
   const app = Fastify({
     loggerInstance: options.logger,
+    // A URL Fastify cannot decode (e.g. `/%zz`) is refused before any hook runs: answer it like
+    // every other error, problem document and security headers included.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(security).header('x-request-id', request.id);
+      sendError(
+        new BadRequestError('malformed_url', 'the URL is not valid (bad percent-encoding or characters)'),
+        error,
+        request,
+        reply,
+      );
+    },
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
@@ -154,7 +166,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setValidatorCompiler(createValidatorCompiler());
   if (options.parseJson !== false) installJsonParser(app);
 
-  const security = apiSecurityHeaders({ hsts: options.hsts ?? false });
   if (options.cors !== false) {
     const allowed = new Set(options.corsOrigins ?? []);
     void app.register(cors, {

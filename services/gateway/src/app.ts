@@ -1,5 +1,4 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
@@ -219,9 +218,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     }
   };
   const checkHealth = async () => {
-    const all = [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]);
     await Promise.all(
-      all.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, config.healthIntervalMs)))),
+      instancesOf(pools).map(
+        async (i) => void (i.healthy = await probe(i, Math.min(1_000, config.healthIntervalMs))),
+      ),
     );
     updateGauges();
   };
@@ -335,7 +335,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       proto: request.protocol === 'https' ? 'https' : 'http',
       host: incoming.host ?? '',
     });
-    const body = hasBody ? (chunked ? request.raw.pipe(limitStream(limit)) : request.raw) : null;
+    // A chunked body announces no length: read it up to the limit first, so a body over it is
+    // refused (413) before any upstream sees the request.
+    const body = hasBody ? (chunked ? await readUpTo(request.raw, limit) : request.raw) : null;
     const res = reply.raw;
     const target = {
       res,
@@ -397,7 +399,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
             )
           : await send(headers);
         metrics.upstreamDuration.observe({ upstream: pool.name }, (performance.now() - started) / 1000);
-        recordSuccess(instance);
+        if (recordSuccess(instance)) updateGauges();
         metrics.upstreamRequests.inc({ upstream: pool.name, status: String(status) });
         return reply;
       } catch (err) {
@@ -425,8 +427,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
             5,
           );
         }
-        metrics.retries.inc({ upstream: pool.name });
+        // Retried (and counted) only when another instance can take it; otherwise 503 at the loop's top.
         instance = pickInstance(pool, config.breaker, Date.now(), instance);
+        if (instance) metrics.retries.inc({ upstream: pool.name });
       }
     }
   };
@@ -444,8 +447,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       try {
         claims = await edgeToken(request);
       } catch (err) {
-        if (err instanceof TokenError) return sendTokenError(reply, err);
-        throw err;
+        if (!(err instanceof TokenError)) throw err;
+        // A refused token is still charged to the client's address: floods of bad tokens are limited too.
+        await rateLimit(request, reply, route.routeClass);
+        return sendTokenError(reply, err);
       }
     }
     await rateLimit(request, reply, route.routeClass, claims);
@@ -517,9 +522,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   app.addHook('onClose', async () => {
     clearInterval(healthTimer);
     clearInterval(originsTimer);
-    await Promise.all(
-      [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]).map((i) => i.client.close()),
-    );
+    await Promise.all(instancesOf(pools).map((i) => i.client.close()));
   });
 
   return {
@@ -532,12 +535,36 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     refreshClientOrigins,
     async reload(next) {
       const old = pools;
+      const candidate = buildPools(next, old);
+      const created = instancesOf(candidate).filter((i) => !instancesOf(old).includes(i));
+      await Promise.all(
+        created.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, next.healthIntervalMs)))),
+      );
+      // Like the admin switch: traffic never moves to a set with no healthy instance. A pool whose
+      // active instances are unchanged is exempt (a reload during an outage must still apply).
+      for (const pool of candidate.values()) {
+        const before = old.get(pool.name);
+        const unchanged =
+          before !== undefined && sameInstances(before.sets[before.active], pool.sets[pool.active]);
+        if (!unchanged && !pool.sets[pool.active].some((i) => i.healthy)) {
+          await Promise.all(created.map((i) => i.client.close()));
+          throw new AppError('target_unhealthy', 409, 'Conflict', {
+            detail: `the ${pool.active} set of ${pool.name} has no healthy instance; configuration not reloaded`,
+          });
+        }
+      }
       config = next;
-      pools = buildPools(next, old);
+      pools = candidate;
       match = compileRoutes(next.routes);
       cors = corsSets(next);
       trustFn = proxyAddr.compile(next.trustedProxies);
-      await checkHealth();
+      updateGauges();
+      const kept = instancesOf(candidate);
+      await Promise.all(
+        instancesOf(old)
+          .filter((i) => !kept.includes(i))
+          .map((i) => i.client.close()),
+      );
       log.info('gateway: configuration reloaded');
     },
   };
@@ -562,6 +589,14 @@ function withHeaders(list: readonly string[], extra: Record<string, string>): st
   return out;
 }
 
+function instancesOf(pools: Map<string, UpstreamPool>): Instance[] {
+  return [...pools.values()].flatMap((p) => [...p.sets.blue, ...p.sets.green]);
+}
+
+function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {
+  return a.length === b.length && a.every((instance, n) => instance === b[n]);
+}
+
 function pathOf(url: string): string {
   return url.split('?', 1)[0] ?? url;
 }
@@ -572,18 +607,16 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-function limitStream(limit: number): Transform {
+async function readUpTo(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
   let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      if (seen > limit)
-        cb(
-          new AppError('payload_too_large', 413, 'Content Too Large', {
-            detail: `bodies here are limited to ${limit} bytes`,
-          }),
-        );
-      else cb(null, chunk);
-    },
-  });
+  for await (const chunk of stream) {
+    seen += chunk.length;
+    if (seen > limit)
+      throw new AppError('payload_too_large', 413, 'Content Too Large', {
+        detail: `bodies here are limited to ${limit} bytes`,
+      });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, seen);
 }

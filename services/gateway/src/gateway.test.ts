@@ -113,6 +113,12 @@ describe('routing', () => {
       ['/oauth2/token', 'auth'],
       ['/login', 'auth'],
       ['/login/organization', 'auth'],
+      ['/consent', 'auth'],
+      ['/logout', 'auth'],
+      ['/oauth2/authorize?client_id=demo-spa&response_type=code', 'auth'],
+      ['/v1/clients', 'auth'],
+      ['/v1/clients/demo-spa', 'auth'],
+      ['/v1/keys', 'auth'],
       ['/v1/orgs/1', 'users'],
       ['/v1/users?limit=2', 'users'],
     ] as const) {
@@ -386,6 +392,64 @@ describe('edge protection', () => {
     expect(users.hits[0]!.headers.authorization).toMatch(/^Bearer /);
   });
 
+  it('charges requests refused for their token to the client address, so bad-token floods are limited', async () => {
+    const users = await upstream('users');
+    const base = defaultGatewayConfig({ pools: {} }).rateLimits;
+    const gw = await gateway(
+      {
+        pools: { users: { blue: [users.url] } },
+        rateLimits: {
+          ...base,
+          perIp: { ...base.perIp, api: { name: 'api-ip', limit: 3, windowSeconds: 60 } },
+        },
+      },
+      { edge: true },
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(gw.app.server).get('/v1/users').set('authorization', 'Bearer not.a.jwt');
+      statuses.push(res.status);
+      if (res.status === 401) expect(res.headers['ratelimit-policy']).toBe('"api-ip";q=3;w=60');
+      else expect(res.headers['retry-after']).toBeDefined();
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect(users.hits).toHaveLength(0);
+  });
+
+  it('limits each user and each client named by the verified token, independently of the address', async () => {
+    const users = await upstream('users');
+    const base = defaultGatewayConfig({ pools: {} }).rateLimits;
+    const gw = await gateway(
+      {
+        pools: { users: { blue: [users.url] } },
+        rateLimits: {
+          ...base,
+          perUser: { name: 'user', limit: 2, windowSeconds: 60 },
+          perClient: { name: 'client', limit: 3, windowSeconds: 60 },
+        },
+      },
+      { edge: true },
+    );
+    const get = async (claims: Record<string, unknown>) =>
+      request(gw.app.server)
+        .get('/v1/users')
+        .set('authorization', `Bearer ${await issuer!.mint(claims)}`);
+    const alice = { sub: 'user-alice', client_id: 'app-1' };
+    expect((await get(alice)).status).toBe(200);
+    expect((await get(alice)).status).toBe(200);
+    const third = await get(alice);
+    expect(third.status).toBe(429);
+    expect(third.headers['ratelimit-policy']).toBe('"user";q=2;w=60');
+    // Another user of the same client still passes, until the client's own limit (3: a refused
+    // request is not charged to any of its keys).
+    expect((await get({ sub: 'user-bob', client_id: 'app-1' })).status).toBe(200);
+    const overClient = await get({ sub: 'user-carol', client_id: 'app-1' });
+    expect(overClient.status).toBe(429);
+    expect(overClient.headers['ratelimit-policy']).toBe('"client";q=3;w=60');
+    // A different client is not affected.
+    expect((await get({ sub: 'user-dave', client_id: 'app-2' })).status).toBe(200);
+  });
+
   it('refuses several Authorization headers at the edge with 400 invalid_request', async () => {
     const users = await upstream('users');
     const gw = await gateway({ pools: { users: { blue: [users.url] } } }, { edge: true });
@@ -436,6 +500,37 @@ describe('edge protection', () => {
     expect(res.status).toBe(413);
     expect(auth.hits).toHaveLength(0);
   });
+
+  it('reads a chunked body up to the limit before forwarding it: over it is a 413 the upstream never sees', async () => {
+    const auth = await upstream('auth');
+    const gw = await gateway({ pools: { auth: { blue: [auth.url] } } });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (gw.app.server.address() as AddressInfo).port;
+    const postChunked = (bytes: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/oauth2/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        for (let sent = 0; sent < bytes; sent += 1_000) req.write('a'.repeat(Math.min(1_000, bytes - sent)));
+        req.end();
+      });
+    expect(await postChunked(20_000)).toBe(413);
+    expect(auth.hits).toHaveLength(0);
+    expect(await postChunked(3_000)).toBe(200);
+    expect(auth.hits).toHaveLength(1);
+    expect(auth.hits[0]!.headers['content-length']).toBe('3000');
+  });
 });
 
 describe('configuration reload and TLS', () => {
@@ -446,6 +541,27 @@ describe('configuration reload and TLS', () => {
     expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('a');
     await gw.reload(defaultGatewayConfig({ healthIntervalMs: 60_000, pools: { users: { blue: [b.url] } } }));
     expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('b');
+  });
+
+  it('refuses a reload that would move traffic to a set with no healthy instance, and keeps serving', async () => {
+    const blue = await upstream('blue');
+    const green = await upstream('green');
+    green.ready = false;
+    const gw = await gateway({ pools: { users: { blue: [blue.url] } } });
+    const next = defaultGatewayConfig({
+      healthIntervalMs: 60_000,
+      pools: { users: { blue: [blue.url], green: [green.url], active: 'green' } },
+    });
+    await expect(gw.reload(next)).rejects.toThrow(/no healthy instance/);
+    expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('blue');
+    expect(gw.pools.get('users')!.active).toBe('blue');
+    green.ready = true;
+    await gw.reload(next);
+    expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('green');
+    // A reload that leaves the active instances as they are applies even while they are down.
+    green.ready = false;
+    await gw.checkHealth();
+    await expect(gw.reload(next)).resolves.toBeUndefined();
   });
 
   it('terminates HTTPS with the configured certificate and sends HSTS', async () => {

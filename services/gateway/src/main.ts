@@ -47,13 +47,15 @@ const gateway = await buildGatewayApp({
 });
 await gateway.app.listen({ host: env.host, port: env.port });
 process.on('SIGHUP', () => {
-  try {
-    void gateway.reload(gatewayConfigFromEnv(env));
-  } catch (err) {
+  const refused = (err: unknown) =>
     logger.error(
       { err: { message: (err as Error).message } },
       'gateway: reload refused; keeping the running configuration',
     );
+  try {
+    gateway.reload(gatewayConfigFromEnv(env)).catch(refused);
+  } catch (err) {
+    refused(err);
   }
 });
 const shutdown = onShutdown(logger, [

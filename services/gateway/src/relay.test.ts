@@ -105,7 +105,7 @@ describe('relaying upstream responses', () => {
     expect(res.status).toBe(201);
     expect(res.body.length).toBe(payload.length);
     expect(res.body.equals(payload)).toBe(true);
-    expect(res.headers['content-security-policy']).toBe("default-src 'self'");
+    expect(res.headers['content-security-policy']).toBe("default-src 'self'; frame-ancestors 'none'");
     expect(res.headers['x-upstream']).toBe('a, b');
     expect(res.headers.server).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');

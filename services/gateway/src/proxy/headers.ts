@@ -64,7 +64,8 @@ export type HeaderList = OutgoingHttpHeader[];
  * The response headers for the client as one flat list for `writeHead`: the edge's own headers
  * (security headers, CORS, RateLimit, request id) unless the upstream sent the same field, then
  * the upstream's headers minus hop-by-hop ones, `Server` and `X-Powered-By`. An upstream header
- * wins over the edge's (e.g. a route's own Content-Security-Policy).
+ * wins over the edge's (e.g. a route's own Content-Security-Policy), except that a policy without
+ * `frame-ancestors` gets `frame-ancestors 'none'` added.
  *
  * @example
  * res.writeHead(status, responseHeaders(upstreamHeaders, reply.getHeaders()));
@@ -82,7 +83,14 @@ export function responseHeaders(
   for (const name in upstream) {
     const value = upstream[name];
     if (value === undefined || STRIPPED_RESPONSE.has(name)) continue;
-    out.push(name, value);
+    out.push(name, name === 'content-security-policy' ? withFrameAncestors(value) : value);
   }
   return out;
+}
+
+/** An upstream CSP that does not say who may frame the page gets `frame-ancestors 'none'` (clickjacking). */
+function withFrameAncestors(csp: string | string[]): string | string[] {
+  if (Array.isArray(csp))
+    return csp.some((p) => /frame-ancestors/i.test(p)) ? csp : [...csp, "frame-ancestors 'none'"];
+  return /frame-ancestors/i.test(csp) ? csp : `${csp.replace(/[;\s]+$/, '')}; frame-ancestors 'none'`;
 }
