@@ -17,6 +17,7 @@ export const ALL_PERMISSIONS = [
   'orgs:write',
   'clients:read',
   'clients:write',
+  'keys:read',
   'keys:write',
 ] as const;
 

@@ -116,10 +116,10 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       schema: {
         querystring: PageQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(OrgView),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: Type.Object(
+            { items: Type.Array(OrgView), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+            { additionalProperties: false },
+          ),
           ...errorResponses,
         },
       },
@@ -194,10 +194,10 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
         params: OrgParams,
         querystring: PageQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(UserView),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: Type.Object(
+            { items: Type.Array(UserView), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+            { additionalProperties: false },
+          ),
           ...errorResponses,
         },
       },
@@ -246,7 +246,10 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       preHandler: read,
       schema: {
         params: OrgParams,
-        response: { 200: Type.Object({ items: Type.Array(RoleView) }), ...errorResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(RoleView) }, { additionalProperties: false }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
