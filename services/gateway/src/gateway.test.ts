@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
@@ -499,6 +499,45 @@ describe('edge protection', () => {
       .send('x='.padEnd(20_000, 'a'));
     expect(res.status).toBe(413);
     expect(auth.hits).toHaveLength(0);
+  });
+
+  it('refuses too many headers, oversized headers and ambiguous framing before any upstream sees them', async () => {
+    const users = await upstream('users');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } } });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (gw.app.server.address() as AddressInfo).port;
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(text));
+        let got = '';
+        const done = () => {
+          socket.destroy();
+          resolve(got.split('\r\n', 1)[0] ?? '');
+        };
+        socket.on('data', (chunk: Buffer) => {
+          got += chunk.toString('latin1');
+          if (got.includes('\r\n')) done();
+        });
+        socket.on('close', done);
+        socket.on('error', reject);
+        socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+      });
+    const many = Array.from({ length: 101 }, (_, i) => `x-h${i}: v\r\n`).join('');
+    expect(await raw(`GET /v1/users HTTP/1.1\r\nhost: a\r\n${many}\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+    expect(await raw(`GET /v1/users HTTP/1.1\r\nhost: a\r\nx-big: ${'b'.repeat(20_000)}\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 431 /,
+    );
+    expect(
+      await raw(
+        'POST /v1/users HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+      ),
+    ).toMatch(/^HTTP\/1\.1 400 /);
+    expect(users.hits).toHaveLength(0);
+    // The same connection style with sane headers does reach the upstream (the probe above is real).
+    expect(await raw('GET /v1/users HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+    expect(users.hits).toHaveLength(1);
   });
 
   it('reads a chunked body up to the limit before forwarding it: over it is a 413 the upstream never sees', async () => {
