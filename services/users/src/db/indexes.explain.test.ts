@@ -8,10 +8,11 @@ import {
   type SqlConnection,
 } from '@tessera/db';
 import { createTestDatabase } from '@tessera/db/testing';
-import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { schema } from './schema.ts';
 import { usersMigrations } from '../migrations.ts';
-import { listUsersQuery } from '../users/repository.ts';
+import { deleteUser, findUserByEmail, findUserById, listUsersQuery } from '../users/repository.ts';
+import { addMember, assignRole, listMembers, unassignRole } from '../orgs/repository.ts';
 import { loadMemberships } from '../authz/memberships.ts';
 import type { UsersDb } from './database.ts';
 
@@ -93,6 +94,32 @@ async function plan(query: { toSQL(): { sql: string; params: unknown[] } }): Pro
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
+/** A Drizzle database on the same pool that records every statement (not begin/commit) with its parameters. */
+function capturing(): { db: UsersDb; statements: Statement[] } {
+  if (conn.kind !== 'pg') throw new Error('the EXPLAIN suite runs on PostgreSQL');
+  const statements: Statement[] = [];
+  const db = drizzle({
+    client: conn.pool,
+    schema,
+    logger: {
+      logQuery: (text, params) => {
+        if (!/^(begin|commit|rollback)\b/i.test(text)) statements.push({ sql: text, params });
+      },
+    },
+  });
+  return { db, statements };
+}
+
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+async function explain(statement: Statement): Promise<string> {
+  const rows = await rawQuery<{ 'QUERY PLAN': string }>(conn, `explain ${statement.sql}`, statement.params);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
 const SEQ_SCAN = /Seq Scan on (users|memberships|membership_roles)\b/;
 
 describe('every lookup and filter path is served by an index (100,000 users)', () => {
@@ -108,30 +135,87 @@ describe('every lookup and filter path is served by an index (100,000 users)', (
     expect(text).not.toMatch(SEQ_SCAN);
   });
 
-  it('looks users up by id and by email without a sequential scan', async () => {
-    const byId = db
-      .select()
-      .from(schema.users)
-      .where(sql`${schema.users.id} = ${sampleUser}`);
-    const byEmail = db
-      .select()
-      .from(schema.users)
-      .where(sql`lower(${schema.users.email}) = lower(${'USER54321@example.com'})`);
-    expect(await plan(byId)).not.toMatch(SEQ_SCAN);
-    expect(await plan(byEmail)).not.toMatch(SEQ_SCAN);
+  it('looks users up by id and by email (the statements findUserById and findUserByEmail issue)', async () => {
+    const { db: spy, statements } = capturing();
+    expect((await findUserById(spy, sampleUser))?.email).toBe('user54321@example.com');
+    expect((await findUserByEmail(spy, 'USER54321@example.com'))?.id).toBe(sampleUser);
+    expect(statements).toHaveLength(2);
+    for (const statement of statements) expect(await explain(statement)).not.toMatch(SEQ_SCAN);
   });
 
   it('loads memberships and authz without a sequential scan', async () => {
-    let captured: string[] = [];
-    const spy = createDrizzle(conn, schema, { onQuery: (q) => captured.push(q) });
-    await loadMemberships(spy, sampleUser);
-    await loadMemberships(spy, sampleUser, sampleOrg);
-    expect(captured).toHaveLength(2);
-    for (const [i, text] of captured.entries()) {
-      const params = i === 0 ? [sampleUser] : [sampleUser, sampleOrg];
-      const rows = await rawQuery<{ 'QUERY PLAN': string }>(conn, `explain ${text}`, params);
-      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).not.toMatch(SEQ_SCAN);
+    const { db: spy, statements } = capturing();
+    expect(await loadMemberships(spy, sampleUser)).toHaveLength(2);
+    expect(await loadMemberships(spy, sampleUser, sampleOrg)).toHaveLength(1);
+    expect(statements).toHaveLength(2);
+    for (const statement of statements) expect(await explain(statement)).not.toMatch(SEQ_SCAN);
+  });
+
+  it('lists the members of an organization, first and next page (listMembers)', async () => {
+    const { db: spy, statements } = capturing();
+    const first = await listMembers(spy, sampleOrg, 51);
+    expect(first).toHaveLength(51);
+    const next = await listMembers(spy, sampleOrg, 51, first.at(-1)!.user.id);
+    expect(next[0]!.user.id > first.at(-1)!.user.id).toBe(true);
+    expect(statements).toHaveLength(2);
+    for (const statement of statements) expect(await explain(statement)).not.toMatch(SEQ_SCAN);
+  });
+
+  it('finds the membership of a user in an organization (assignRole, unassignRole, addMember)', async () => {
+    const roleIds = await rawQuery<{ id: string; name: string }>(
+      conn,
+      `select id, name from users.roles where org_id = $1 order by name`,
+      [sampleOrg],
+    );
+    const [admin, viewer] = roleIds;
+    expect([admin?.name, viewer?.name]).toEqual(['admin', 'viewer']);
+    const { db: spy, statements } = capturing();
+    // The sample user is a member holding `viewer` only: these read the membership, change nothing.
+    await assignRole(spy, sampleOrg, sampleUser, viewer!.id);
+    await expect(unassignRole(spy, sampleOrg, sampleUser, admin!.id)).rejects.toMatchObject({
+      code: 'role_assignment_not_found',
+    });
+    await addMember(spy, sampleOrg, sampleUser);
+    const lookups = statements.filter((s) => /^select .* from "users"\."memberships" /i.test(s.sql));
+    expect(lookups).toHaveLength(3);
+    for (const lookup of lookups)
+      expect(lookup.sql).toMatch(/"org_id" = \$1 and "users"\."memberships"\."user_id" = \$2/);
+    expect(statements.length).toBeGreaterThan(lookups.length);
+    for (const statement of statements) expect(await explain(statement)).not.toMatch(SEQ_SCAN);
+  });
+
+  it('deletes a user: memberships by user, the delete, and the cascades it sets off', async () => {
+    const [doomed] = await rawQuery<{ id: string }>(
+      conn,
+      `select id from users.users where email = 'user77777@example.com'`,
+    );
+    const { db: spy, statements } = capturing();
+    expect(await deleteUser(spy, doomed!.id)).toHaveLength(2);
+    expect(statements.map((s) => s.sql.split(' ')[0])).toEqual(['select', 'delete']);
+    expect(statements[0]!.sql).toMatch(
+      /from "users"\."memberships" where "users"\."memberships"\."user_id" = \$1 for update/,
+    );
+    for (const statement of statements) expect(await explain(statement)).not.toMatch(SEQ_SCAN);
+    // For every deleted row, PostgreSQL's ON DELETE CASCADE triggers run this statement on the
+    // referencing table: without an index on the referencing column each one scans the table.
+    const [membership] = await rawQuery<{ id: string; role: string }>(
+      conn,
+      `select m.id, r.role_id as role from users.memberships m
+       join users.membership_roles r on r.membership_id = m.id where m.user_id = $1 limit 1`,
+      [sampleUser],
+    );
+    const cascades = [
+      ['memberships', 'user_id', sampleUser], // deleteUser
+      ['memberships', 'org_id', sampleOrg], // deleteOrganization
+      ['membership_roles', 'membership_id', membership!.id], // deleteUser, removeMember, deleteOrganization
+      ['membership_roles', 'role_id', membership!.role], // deleteRole, deleteOrganization
+    ] as const;
+    for (const [table, column, value] of cascades) {
+      const text = await explain({
+        sql: `delete from only "users"."${table}" where $1::uuid operator(pg_catalog.=) "${column}"`,
+        params: [value],
+      });
+      expect(text, `${table}.${column}`).not.toMatch(SEQ_SCAN);
     }
-    captured = [];
   });
 });
