@@ -192,6 +192,9 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       errorSink: usersObs!.errorSink,
       adminOrg: config.adminOrg,
     });
+    // The demo data and the seed were written to the database directly: authorization cached in
+    // Redis by an earlier run (up to its TTL) may no longer match them.
+    await users.authz.invalidateAll();
     const auth: AuthApp = await buildAuthApp({
       config: { ...authConfig, usersUrl: urls.users, port: authPort!, host: config.host },
       db: createDrizzle(authConn, authTables),

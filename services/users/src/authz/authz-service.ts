@@ -28,6 +28,8 @@ export interface AuthzService {
   invalidateUser(userId: string, orgIds?: string[]): Promise<void>;
   /** After a change to a role or an organization (every member of the org may be affected). */
   invalidateOrg(orgId: string): Promise<void>;
+  /** After writes made outside the API (a seed applied at start): drops every cached entry on every instance. */
+  invalidateAll(): Promise<void>;
 }
 
 const key = (orgId: string, userId: string) => `authz:${orgId}:${userId}`;
@@ -86,6 +88,9 @@ export function createAuthzService(
       await cache.invalidateMatching(`authz:${orgId}:`);
       // Role and organization changes are rare admin operations; every cached user view may show them.
       await cache.invalidateMatching('user:');
+    },
+    async invalidateAll() {
+      await cache.invalidateMatching('');
     },
   };
 }

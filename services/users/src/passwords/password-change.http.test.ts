@@ -107,3 +107,13 @@ describe('PATCH /v1/users/me with a new password', () => {
     expect(verified.body).toEqual({ userId });
   });
 });
+
+describe('writes made outside the API (a seed applied at start)', () => {
+  it('are seen once every cached entry is dropped with invalidateAll', async () => {
+    const before = (await authz()).permissions;
+    await grantBehindTheCache('docs:export');
+    expect((await authz()).permissions).toEqual(before);
+    await h.users.authz.invalidateAll();
+    expect((await authz()).permissions).toEqual([...before, 'docs:export'].sort());
+  });
+});
