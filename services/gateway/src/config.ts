@@ -13,7 +13,7 @@ import {
   type ConfigOf,
 } from '@tessera/kernel';
 import type { GatewayConfig } from './app.ts';
-import { DEFAULT_ROUTES } from './routes.ts';
+import { DEFAULT_ROUTES, type RouteEntry } from './routes.ts';
 
 /** The gateway's environment variables. */
 export const gatewayConfigSpec = {
@@ -60,10 +60,30 @@ const Policy = Type.Object(
 );
 const ClassMap = <T extends TSchema>(t: T) =>
   Type.Object({ token: t, login: t, oauth: t, api: t }, { additionalProperties: false });
+const PoolName = Type.String({ minLength: 1, maxLength: 64 });
+/**
+ * One route table entry: a path prefix (`/segment/…`: path characters only, no empty segment, no
+ * trailing slash; it matches at a segment boundary) → a pool and a route class.
+ */
+const Route = Type.Object(
+  {
+    prefix: Type.String({ minLength: 1, maxLength: 200, pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$" }),
+    pool: PoolName,
+    routeClass: Type.Union([
+      Type.Literal('token'),
+      Type.Literal('login'),
+      Type.Literal('oauth'),
+      Type.Literal('api'),
+    ]),
+  },
+  { additionalProperties: false },
+);
 
 /** The JSON file named by GATEWAY_CONFIG (every member optional; reloaded on SIGHUP). */
 export const GatewayFile = Type.Object(
   {
+    /** Replaces the whole default route table (DEFAULT_ROUTES); every entry's pool must exist. */
+    routes: Type.Optional(Type.Array(Route, { maxItems: 200 })),
     pools: Type.Optional(
       Type.Record(
         Type.String({ maxLength: 64 }),
@@ -152,9 +172,9 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
       );
     file = parsed;
   }
-  const base = defaultGatewayConfig({
-    pools: file.pools ?? { auth: { blue: env.authUpstreams }, users: { blue: env.usersUpstreams } },
-  });
+  const tls = tlsFiles(env);
+  const pools = file.pools ?? { auth: { blue: env.authUpstreams }, users: { blue: env.usersUpstreams } };
+  const base = defaultGatewayConfig({ pools, routes: routeTable(file.routes, pools) });
   const corsDefault = env.corsOrigins;
   return {
     ...base,
@@ -175,9 +195,39 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     timeoutMs: env.timeoutMs,
     clientOriginsRefreshMs: env.clientOriginsRefreshMs,
     adminToken: env.adminToken,
-    https:
-      env.tlsCertFile && env.tlsKeyFile
-        ? { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) }
-        : undefined,
+    https: tls && { cert: readTls('TLS_CERT_FILE', tls.cert), key: readTls('TLS_KEY_FILE', tls.key) },
   };
+}
+
+/** Both TLS files or neither: one without the other would silently serve plain HTTP. */
+function tlsFiles(env: GatewayEnv): { cert: string; key: string } | undefined {
+  const { tlsCertFile: cert, tlsKeyFile: key } = env;
+  if (cert && !key) throw new ConfigError('TLS_KEY_FILE', 'is required when TLS_CERT_FILE is set');
+  if (key && !cert) throw new ConfigError('TLS_CERT_FILE', 'is required when TLS_KEY_FILE is set');
+  return cert && key ? { cert, key } : undefined;
+}
+
+function readTls(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(variable, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** The file's route table (checked against the pools; one entry per prefix), or the default one. */
+function routeTable(routes: RouteEntry[] | undefined, pools: Record<string, unknown>): RouteEntry[] {
+  if (!routes) return DEFAULT_ROUTES;
+  const seen = new Set<string>();
+  for (const route of routes) {
+    if (!Object.hasOwn(pools, route.pool))
+      throw new ConfigError(
+        'GATEWAY_CONFIG',
+        `route ${JSON.stringify(route.prefix)} names pool ${JSON.stringify(route.pool)}, which is not in pools`,
+      );
+    if (seen.has(route.prefix))
+      throw new ConfigError('GATEWAY_CONFIG', `route ${JSON.stringify(route.prefix)} is listed twice`);
+    seen.add(route.prefix);
+  }
+  return routes;
 }

@@ -653,7 +653,16 @@ describe('blue/green', () => {
   it('switches blue→green→blue under continuous load with zero failed requests, new requests reaching only the active set', async () => {
     const blue = await upstream('blue');
     const green = await upstream('green');
-    const gw = await gateway({ pools: { users: { blue: [blue.url], green: [green.url] } } }, {});
+    // The load (up to 2,000 requests from one address) must stay clear of the API's per-IP limit
+    // (1,200 a minute by default), or a fast machine would count 429s as failed requests.
+    const limits = defaultGatewayConfig({ pools: {} }).rateLimits;
+    const gw = await gateway({
+      pools: { users: { blue: [blue.url], green: [green.url] } },
+      rateLimits: {
+        ...limits,
+        perIp: { ...limits.perIp, api: { name: 'api-ip', limit: 100_000, windowSeconds: 60 } },
+      },
+    });
     await gw.app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(gw.app.server.address() as AddressInfo).port}`;
     let failures = 0;

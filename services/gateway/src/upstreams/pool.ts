@@ -13,6 +13,10 @@ export interface Instance {
   circuit: CircuitState;
   consecutiveFailures: number;
   openedAt: number;
+  /** Half-open and a probe request is out: no other request is let through until it reports back. */
+  probing: boolean;
+  /** When the current probe was let through (a probe that never reports back expires after `openMs`). */
+  probeStartedAt: number;
 }
 
 /** Which set of a pool receives traffic. */
@@ -48,12 +52,18 @@ export function createInstance(url: string, connections = 128): Instance {
     circuit: 'closed',
     consecutiveFailures: 0,
     openedAt: 0,
+    probing: false,
+    probeStartedAt: 0,
   };
 }
 
 /**
- * Round-robin over the active set's usable instances (healthy and circuit not open, or open
- * long enough to let one probe through). `exclude` skips an instance that just failed.
+ * Round-robin over the active set's usable instances: healthy, and circuit closed, or open long
+ * enough (`openMs`) to let exactly one probe request through (the circuit turns half-open and
+ * `probing`; every other pick skips the instance until the probe reports back through
+ * {@link recordSuccess} or {@link recordFailure}). A probe that never reports back (a timeout, a
+ * client that went away) frees its slot after another `openMs`. `exclude` skips an instance that
+ * just failed.
  *
  * @example
  * const target = pickInstance(pool, breaker, Date.now());
@@ -69,10 +79,13 @@ export function pickInstance(
     pool.cursor = (pool.cursor + 1) % set.length;
     const candidate = set[pool.cursor]!;
     if (candidate === exclude || !candidate.healthy) continue;
+    if (candidate.circuit === 'closed') return candidate;
     if (candidate.circuit === 'open') {
       if (now - candidate.openedAt < breaker.openMs) continue;
       candidate.circuit = 'half-open';
-    }
+    } else if (candidate.probing && now - candidate.probeStartedAt < breaker.openMs) continue;
+    candidate.probing = true;
+    candidate.probeStartedAt = now;
     return candidate;
   }
   return undefined;
@@ -80,20 +93,30 @@ export function pickInstance(
 
 /**
  * Records a connection-level failure (passive ejection): after `failureThreshold` in a row, or
- * any failure while half-open, the circuit opens.
+ * any failure while half-open (the probe failed), the circuit opens for `openMs`.
  */
 export function recordFailure(instance: Instance, breaker: BreakerOptions, now: number): void {
   instance.consecutiveFailures++;
   if (instance.circuit === 'half-open' || instance.consecutiveFailures >= breaker.failureThreshold) {
     instance.circuit = 'open';
     instance.openedAt = now;
+    instance.probing = false;
   }
 }
 
-/** Records a success: the circuit closes. */
-export function recordSuccess(instance: Instance): void {
+/**
+ * Records a success: the circuit closes. Returns whether the circuit state changed (the caller
+ * then updates the circuit gauge).
+ */
+export function recordSuccess(instance: Instance): boolean {
+  if (instance.circuit === 'closed') {
+    if (instance.consecutiveFailures !== 0) instance.consecutiveFailures = 0;
+    return false;
+  }
   instance.consecutiveFailures = 0;
   instance.circuit = 'closed';
+  instance.probing = false;
+  return true;
 }
 
 /**
