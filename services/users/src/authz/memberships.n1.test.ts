@@ -11,7 +11,7 @@ import { uuidv7 } from '@tessera/kernel';
 import { schema } from '../db/schema.ts';
 import { usersMigrations } from '../migrations.ts';
 import { addMember, assignRole, createRole, insertOrganization } from '../orgs/repository.ts';
-import { insertUser } from '../users/repository.ts';
+import { findUserById, insertUser } from '../users/repository.ts';
 import { loadMemberships } from './memberships.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -40,7 +40,7 @@ describe.each([
   ['PostgreSQL', postgres],
   ['PGlite', pglite],
 ])('loadMemberships on %s', (_name, open) => {
-  it('issues the same number of statements (at most 2) for 1 and for 50 memberships', async () => {
+  it('loads a user with every membership in the same number of statements (at most 2) for 1 and for 50 memberships', async () => {
     const conn = await open();
     await applyMigrations(conn, usersMigrations);
     let statements = 0;
@@ -62,9 +62,13 @@ describe.each([
     };
     const one = await seedUser(1);
     const fifty = await seedUser(50);
+    // The whole load behind GET /v1/users/{id}?include=memberships: the user row, then every
+    // membership with its roles and permissions.
     const count = async (userId: string) => {
       statements = 0;
+      const user = await findUserById(db, userId);
       const memberships = await loadMemberships(db, userId);
+      expect(user?.id).toBe(userId);
       return { statements, memberships };
     };
     const small = await count(one);
