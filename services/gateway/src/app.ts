@@ -13,6 +13,7 @@ import {
 } from '@tessera/auth-middleware';
 import {
   AppError,
+  BadRequestError,
   createHttpMetrics,
   createHttpServer,
   ServiceUnavailableError,
@@ -436,6 +437,10 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?', 1)[0]!;
+    if (hasDotSegment(path)) {
+      request.metricsRoute = 'unmatched';
+      throw new BadRequestError('dot_segment', 'paths must not contain "." or ".." segments');
+    }
     const route = match(path);
     // Counted under the table entry's prefix (`/v1/users`), not the catch-all; unknown paths as `unmatched`.
     request.metricsRoute = route ? route.prefix : 'unmatched';
@@ -595,6 +600,19 @@ function instancesOf(pools: Map<string, UpstreamPool>): Instance[] {
 
 function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {
   return a.length === b.length && a.every((instance, n) => instance === b[n]);
+}
+
+/**
+ * Whether a path holds a `.` or `..` segment, plain or percent-encoded: the route table matches
+ * prefixes, so `/oauth2/../internal/x` would pass as an OAuth path to an upstream that might
+ * resolve it. Such paths are refused rather than normalised.
+ */
+function hasDotSegment(path: string): boolean {
+  if (!path.includes('/.') && !path.includes('%2')) return false;
+  return path.split('/').some((segment) => {
+    const plain = segment.replace(/%2e/gi, '.');
+    return plain === '.' || plain === '..';
+  });
 }
 
 function pathOf(url: string): string {

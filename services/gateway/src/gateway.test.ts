@@ -144,6 +144,18 @@ describe('routing', () => {
       /http_requests_total\{method="GET",route="unmatched",status_code="404"[^}]*\} 2\n/,
     );
     expect(metrics).not.toContain('route="/*"');
+    // Dot segments, plain or encoded, never pass as a routed path.
+    for (const path of [
+      '/oauth2/../internal/x',
+      '/v1/users/./x',
+      '/oauth2/%2e%2E/internal',
+      '/v1/users/%2e',
+    ]) {
+      const res = await request(gw.app.server).get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.code, path).toBe('dot_segment');
+    }
+    expect((await request(gw.app.server).get('/v1/users/a.b..c')).status).toBe(200);
   });
 
   it('strips upstream Server and X-Powered-By and adds security headers', async () => {
