@@ -3,14 +3,19 @@
  * Redis (its own fresh database, its own Redis database), applies its migrations, answers its
  * health endpoints and OpenAPI document, and stops with exit code 0 on SIGTERM.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, TEST_REDIS_URL } from '@tessera/db/testing';
+import { createTestDatabase } from '@tessera/db/testing';
 import { freePort } from './support/platform.ts';
+import {
+  errorLogLines,
+  redisDatabaseUrl,
+  runAlone,
+  startService,
+  terminate,
+  waitReady,
+} from './support/standalone.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 /** A Redis database no other test file uses (the service's key prefix is not configurable). */
 const REDIS_DATABASE = 7;
 
@@ -19,72 +24,23 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Environment of a production start: only what the test sets, nothing inherited that configures Tessera. */
-function serviceEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !/^(USERS_|DATABASE_URL|REDIS_URL|TESSERA_|OTEL_|SENTRY_|LOG_LEVEL|CORS_ORIGINS)/.test(name),
-    ),
-  );
-  return { ...inherited, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env };
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe('the user service started alone (node services/users/src/main.ts)', () => {
   it('migrates a fresh database, turns ready, serves /livez and /openapi.json, and exits 0 on SIGTERM', async () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const redisUrl = new URL(TEST_REDIS_URL);
-    redisUrl.pathname = `/${REDIS_DATABASE}`;
     const port = await freePort();
-    const child = spawn(process.execPath, ['services/users/src/main.ts'], {
-      cwd: root,
-      env: serviceEnv({
-        DATABASE_URL: database.url,
-        REDIS_URL: redisUrl.toString(),
-        USERS_HOST: '127.0.0.1',
-        USERS_PORT: String(port),
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const users = startService('users', port, {
+      DATABASE_URL: database.url,
+      REDIS_URL: redisDatabaseUrl(REDIS_DATABASE),
+      USERS_HOST: '127.0.0.1',
+      USERS_PORT: String(port),
     });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     // Whatever happens below, the process does not outlive the test.
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exitOf(child);
-      }
-    });
-    const base = `http://127.0.0.1:${port}`;
+    cleanups.push(() => users.kill());
+    const base = users.base;
 
-    const deadline = Date.now() + 30_000;
-    let ready: Response | undefined;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${output}`);
-      ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-      if (ready?.status === 200) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(ready?.status, `not ready within 30 s:\n${output}`).toBe(200);
+    const ready = await waitReady(users);
+    expect(ready?.status, `not ready within 30 s:\n${users.output()}`).toBe(200);
     // Both dependencies really in use: PostgreSQL (migrations applied) and Redis.
     expect(await ready!.json()).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up' } });
 
@@ -114,20 +70,13 @@ describe('the user service started alone (node services/users/src/main.ts)', () 
       await client.end();
     }
 
-    const exited = exitOf(child);
-    child.kill('SIGTERM');
-    expect(await within(exited, 15_000, 'exit after SIGTERM'), output).toBe(0);
+    expect(await terminate(users), users.output()).toBe(0);
     // Nothing above warn in production logs on a clean start and stop.
-    expect(output).not.toMatch(/"level":(50|60)/);
+    expect(errorLogLines(users.output())).toEqual([]);
   }, 60_000);
 
   it('refuses to start alone without a database: exit code 1 and one line naming DATABASE_URL', () => {
-    const result = spawnSync(process.execPath, ['services/users/src/main.ts'], {
-      cwd: root,
-      env: serviceEnv({}),
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = runAlone('users', {});
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       'config: DATABASE_URL (or USERS_DATABASE_URL) is required when the user service runs alone',

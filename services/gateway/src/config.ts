@@ -173,7 +173,10 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     file = parsed;
   }
   const tls = tlsFiles(env);
-  const pools = file.pools ?? { auth: { blue: env.authUpstreams }, users: { blue: env.usersUpstreams } };
+  const pools = file.pools ?? {
+    auth: { blue: upstreamList('GATEWAY_AUTH_UPSTREAMS', env.authUpstreams) },
+    users: { blue: upstreamList('GATEWAY_USERS_UPSTREAMS', env.usersUpstreams) },
+  };
   const base = defaultGatewayConfig({ pools, routes: routeTable(file.routes, pools) });
   const corsDefault = env.corsOrigins;
   return {
@@ -197,6 +200,19 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     adminToken: env.adminToken,
     https: tls && { cert: readTls('TLS_CERT_FILE', tls.cert), key: readTls('TLS_KEY_FILE', tls.key) },
   };
+}
+
+/** Upstream URLs from the environment: http(s) only, at least one (else `new URL` fails the start with a stack trace). */
+function upstreamList(variable: string, urls: string[]): string[] {
+  if (urls.length === 0) throw new ConfigError(variable, 'must list at least one http(s) URL');
+  for (const url of urls) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+      throw new ConfigError(
+        variable,
+        `must be a comma-separated list of http(s) URLs, got ${JSON.stringify(url.slice(0, 100))}`,
+      );
+  }
+  return urls;
 }
 
 /** Both TLS files or neither: one without the other would silently serve plain HTTP. */
