@@ -34,76 +34,94 @@ export interface RateLimitStore {
 }
 
 /**
- * GCRA for a batch of requests in one atomic script. Each request has its own checks (policy +
- * key); requests are decided in order exactly as if each had run alone: a request is allowed only
- * if every one of its keys allows, and only then are its keys charged (later requests of the batch
- * see those charges). Every key's theoretical arrival time (TAT) is read once (MGET) and every
- * charged key written once at the end, with an expiry. Time comes from Redis (`TIME`) so every
- * gateway instance uses one clock.
- * ARGV: request count, then per request its check count and per check emission (ms) and limit;
- * KEYS: the checks' keys in the same order. Returns per check: allowed flag (1/0), remaining,
- * reset ms, retry-after ms.
+ * GCRA for a batch of requests in one atomic script. Each request has its own checks (keys, each
+ * with its policy); requests are decided in order exactly as if each had run alone: a request is
+ * allowed only if every one of its keys allows, and only then are its keys charged (later requests
+ * of the batch see those charges). KEYS holds each distinct key once (requests of a batch mostly
+ * share their IP, client and user keys), so every key's theoretical arrival time (TAT) is read once
+ * (MGET) and every charged key written once at the end, with an expiry. Time comes from Redis
+ * (`TIME`) so every gateway instance uses one clock.
+ * ARGV: per key its emission interval (ms) and limit; then the request count; then per request its
+ * check count and the 1-based indexes of its keys. Returns per request five integers: allowed
+ * (1/0), the 0-based index of the check reported (the denying one, else the one with the least
+ * room), its remaining count, reset ms and retry-after ms.
  */
 const GCRA_BATCH_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nk = #KEYS
 local current = redis.call('MGET', unpack(KEYS))
-local tat_of = {}
-for i = 1, #KEYS do
-  if tat_of[KEYS[i]] == nil then tat_of[KEYS[i]] = tonumber(current[i]) or now end
+local tat, emission, limit, charged = {}, {}, {}, {}
+for i = 1, nk do
+  tat[i] = tonumber(current[i]) or now
+  emission[i] = tonumber(ARGV[2 * i - 1])
+  limit[i] = tonumber(ARGV[2 * i])
 end
-local charged = {}
 local out = {}
-local a = 2
-local k = 1
-for r = 1, tonumber(ARGV[1]) do
-  local n = tonumber(ARGV[a])
+local a = 2 * nk + 1
+for r = 1, tonumber(ARGV[a]) do
   a = a + 1
+  local n = tonumber(ARGV[a])
   local allowed = 1
-  local next_tats = {}
-  for i = 0, n - 1 do
-    local emission = tonumber(ARGV[a + i * 2])
-    local limit = tonumber(ARGV[a + i * 2 + 1])
-    local tat = tat_of[KEYS[k + i]]
-    if tat < now then tat = now end
-    local new_tat = tat + emission
-    local allow_at = new_tat - emission * limit
-    local ok = 1
-    local retry = 0
-    if now < allow_at then ok = 0; allowed = 0; retry = allow_at - now end
-    next_tats[i + 1] = new_tat
-    local used_tat = new_tat
-    if ok == 0 then used_tat = tat end
-    local remaining = math.floor((now - (used_tat - emission * limit)) / emission)
-    if remaining < 0 then remaining = 0 end
-    out[#out + 1] = ok
-    out[#out + 1] = remaining
-    out[#out + 1] = used_tat - now
-    out[#out + 1] = retry
-  end
-  if allowed == 1 then
-    for i = 0, n - 1 do
-      tat_of[KEYS[k + i]] = next_tats[i + 1]
-      charged[KEYS[k + i]] = true
+  local best, best_ok, best_rem, best_reset, best_retry = 0, 1, 0, 0, 0
+  local next_tat = {}
+  for c = 1, n do
+    local k = tonumber(ARGV[a + c])
+    local e = emission[k]
+    local cur = tat[k]
+    if cur < now then cur = now end
+    local new_tat = cur + e
+    local allow_at = new_tat - e * limit[k]
+    local ok, retry, used = 1, 0, new_tat
+    if now < allow_at then ok = 0; allowed = 0; retry = allow_at - now; used = cur end
+    next_tat[c] = new_tat
+    local rem = math.floor((now - (used - e * limit[k])) / e)
+    if rem < 0 then rem = 0 end
+    if best == 0 or (ok == 0 and best_ok == 1) or (ok == best_ok and rem < best_rem) then
+      best, best_ok, best_rem, best_reset, best_retry = c, ok, rem, used - now, retry
     end
   end
-  k = k + n
-  a = a + n * 2
+  if allowed == 1 then
+    for c = 1, n do
+      local k = tonumber(ARGV[a + c])
+      tat[k] = next_tat[c]
+      charged[k] = true
+    end
+  end
+  a = a + n
+  out[#out + 1] = allowed
+  out[#out + 1] = best - 1
+  out[#out + 1] = best_rem
+  out[#out + 1] = best_reset
+  out[#out + 1] = best_retry
 end
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  if charged[key] then
-    charged[key] = nil
-    redis.call('SET', key, tat_of[key], 'PX', math.ceil(tat_of[key] - now) + 1000)
+for i = 1, nk do
+  if charged[i] then
+    redis.call('SET', KEYS[i], tat[i], 'PX', math.ceil(tat[i] - now) + 1000)
   end
 end
 return out
 `;
 
-function decide(checks: RateLimitCheck[], raw: number[], offset = 0): RateLimitDecision {
+/** Integers the batch script returns per request. */
+const PER_REQUEST = 5;
+
+/** A request's decision from its five integers in the batch script's reply. */
+function batchDecision(checks: RateLimitCheck[], raw: number[], at: number): RateLimitDecision {
+  const check = checks[raw[at + 1] ?? 0] ?? checks[0]!;
+  return {
+    allowed: raw[at] === 1,
+    policy: check.policy,
+    remaining: raw[at + 2] ?? 0,
+    resetSeconds: Math.ceil((raw[at + 3] ?? 0) / 1000),
+    retryAfterSeconds: Math.max(1, Math.ceil((raw[at + 4] ?? 0) / 1000)),
+  };
+}
+
+function decide(checks: RateLimitCheck[], raw: number[]): RateLimitDecision {
   let chosen: RateLimitDecision | undefined;
   for (let i = 0; i < checks.length; i++) {
-    const at = offset + i * 4;
+    const at = i * 4;
     const ok = raw[at] === 1;
     const decision: RateLimitDecision = {
       allowed: ok,
@@ -158,15 +176,26 @@ export function redisRateLimitStore(redis: Redis, prefix: string, maxBatch = 64)
   let scheduled = false;
 
   const send = (batch: Pending[]) => {
+    // Each distinct key once, with its policy's emission interval and limit; requests name keys by index.
+    const index = new Map<string, number>();
     const keys: string[] = [];
-    const args: number[] = [batch.length];
+    const keyArgs: number[] = [];
+    const requestArgs: number[] = [batch.length];
     for (const { checks } of batch) {
-      args.push(checks.length);
+      requestArgs.push(checks.length);
       for (const { policy, key } of checks) {
-        keys.push(`${prefix}${policy.name}:${key}`);
-        args.push((policy.windowSeconds * 1000) / policy.limit, policy.limit);
+        const name = `${prefix}${policy.name}:${key}`;
+        let at = index.get(name);
+        if (at === undefined) {
+          keys.push(name);
+          at = keys.length;
+          index.set(name, at);
+          keyArgs.push((policy.windowSeconds * 1000) / policy.limit, policy.limit);
+        }
+        requestArgs.push(at);
       }
     }
+    const args = [...keyArgs, ...requestArgs];
     inFlight++;
     let reply: Promise<number[]>;
     try {
@@ -177,14 +206,13 @@ export function redisRateLimitStore(redis: Redis, prefix: string, maxBatch = 64)
     void reply
       .then(
         (raw) => {
-          let offset = 0;
-          for (const pending of batch) {
+          for (let i = 0; i < batch.length; i++) {
+            const pending = batch[i]!;
             try {
-              pending.resolve(decide(pending.checks, raw, offset));
+              pending.resolve(batchDecision(pending.checks, raw, i * PER_REQUEST));
             } catch (err) {
               pending.reject(err);
             }
-            offset += pending.checks.length * 4;
           }
         },
         (err: unknown) => {
