@@ -84,6 +84,28 @@ describe('Redis rate-limit batches', () => {
     expect(calls()).toBe(4);
   });
 
+  it('under load holds the next call a moment so later requests join it; at light load sends at once', async () => {
+    const { store, calls } = await redisStore();
+    const ip = policy('ip', 1000);
+    const take = () => store.take([{ policy: ip, key: 'hold' }]);
+    // Light load: one request per call, each sent without waiting.
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) await take();
+    expect(calls()).toBe(3);
+    expect(performance.now() - started).toBeLessThan(50);
+    // Load: a call carrying five requests; two more arrive while it is in flight.
+    const first = Array.from({ length: 5 }, take);
+    await new Promise((resolve) => setImmediate(resolve));
+    const during = [take(), take()];
+    await Promise.all(first);
+    // The first call has returned; the two waiting ones are held, so these three join them.
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = [take(), take(), take()];
+    const all = await Promise.all([...during, ...after]);
+    expect(all.every((d) => d.allowed)).toBe(true);
+    expect(calls()).toBe(3 + 2);
+  });
+
   it('fails every request of a batch when Redis is down, and recovers for the next', async () => {
     const dead = await connectRedis('redis://127.0.0.1:1', { readyTimeoutMs: 100 });
     clients.push(dead);
