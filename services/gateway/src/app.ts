@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
-import { Type } from 'typebox';
+import swagger from '@fastify/swagger';
 import {
   extractBearer,
   extractBearerFromRequest,
@@ -39,6 +39,7 @@ import {
   type RateLimitStore,
 } from './edge/rate-limit.ts';
 import { createGatewayMetrics } from './metrics.ts';
+import { describeProxiedRoutes, gatewayOpenApi, OPENAPI_PATH, switchSchema } from './openapi.ts';
 import { forwardHeaders, responseHeaders } from './proxy/headers.ts';
 import { relay } from './proxy/relay.ts';
 import { compileRoutes, type RouteClass, type RouteEntry } from './routes.ts';
@@ -204,6 +205,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   app.removeAllContentTypeParsers();
   // Bodies are forwarded as raw streams, never parsed at the edge.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  // Registered before the gateway's routes so their schemas land in the document.
+  await app.register(swagger, { openapi: gatewayOpenApi({ admin: Boolean(config.adminToken) }) });
 
   const updateGauges = () => {
     for (const pool of pools.values()) {
@@ -463,8 +466,25 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   };
 
   // One catch-all: the route table (not Fastify's router) decides, so a config reload can change it.
-  app.route({ method: [...METHODS], url: '/*', handler });
-  app.route({ method: [...METHODS], url: '/', handler });
+  // Hidden from the gateway's document: info.description names the prefixes and their services.
+  app.route({ method: [...METHODS], url: '/*', schema: { hide: true }, handler });
+  app.route({ method: [...METHODS], url: '/', schema: { hide: true }, handler });
+
+  // The gateway's own document (see OPENAPI_PATH for why under `/_gateway/`). A static route, so
+  // Fastify's router picks it before the catch-all: like /livez, /readyz and /metrics it is the
+  // gateway's own answer, never routed upstream, rate limited or token-checked (a public, cached
+  // document; it reveals nothing a request to the admin path would not).
+  let served: { routes: RouteEntry[]; doc: object } | undefined;
+  app.get(OPENAPI_PATH, { logLevel: 'warn', schema: { hide: true } }, async () => {
+    if (served?.routes !== config.routes) {
+      const doc = app.swagger();
+      served = {
+        routes: config.routes,
+        doc: { ...doc, info: { ...doc.info, description: describeProxiedRoutes(config.routes) } },
+      };
+    }
+    return served.doc;
+  });
 
   const switchPool = async (name: string, target: Color) => {
     const pool = pools.get(name);
@@ -498,22 +518,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
             new TokenError(token ? 'invalid_token' : 'missing_token', 'an admin token is required'),
           );
         },
-        schema: {
-          params: Type.Object(
-            { pool: Type.String({ minLength: 1, maxLength: 64 }) },
-            { additionalProperties: false },
-          ),
-          querystring: Type.Object(
-            { to: Type.Union([Type.Literal('blue'), Type.Literal('green')]) },
-            { additionalProperties: false },
-          ),
-          response: {
-            200: Type.Object(
-              { pool: Type.String(), active: Type.Union([Type.Literal('blue'), Type.Literal('green')]) },
-              { additionalProperties: false },
-            ),
-          },
-        },
+        schema: switchSchema,
       },
       async (request) => {
         const { pool } = request.params;
