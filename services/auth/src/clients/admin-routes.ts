@@ -15,6 +15,13 @@ const ClientIdParam = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A JWK as registered: RFC 7517 §4 lets a JWK carry members beyond the registered ones (which
+ * must be ignored, not refused), so its members stay open; the stored keys are shown as given.
+ * (TypeBox emits a record's key schema as a `patternProperties` pattern only: no key length limit.)
+ */
+const Jwk = Type.Record(Type.String(), Type.Unknown());
+
 export const ClientBody = Type.Object(
   {
     clientId: Type.Optional(
@@ -55,10 +62,7 @@ export const ClientBody = Type.Object(
     jwks: Type.Optional(
       Type.Object(
         {
-          keys: Type.Array(Type.Record(Type.String({ maxLength: 20 }), Type.Unknown()), {
-            minItems: 1,
-            maxItems: 10,
-          }),
+          keys: Type.Array(Jwk, { minItems: 1, maxItems: 10 }),
         },
         { additionalProperties: false },
       ),
@@ -68,27 +72,34 @@ export const ClientBody = Type.Object(
 );
 export type ClientBodyType = Static<typeof ClientBody>;
 
-const ClientView = Type.Object({
-  clientId: Type.String(),
-  name: Type.String(),
-  type: Type.String(),
-  tokenEndpointAuthMethod: Type.String(),
-  redirectUris: Type.Array(Type.String()),
-  postLogoutRedirectUris: Type.Array(Type.String()),
-  grantTypes: Type.Array(Type.String()),
-  scopes: Type.Array(Type.String()),
-  audiences: Type.Array(Type.String()),
-  accessTokenTtlSeconds: Type.Integer(),
-  refreshTokenIdleTtlSeconds: Type.Integer(),
-  refreshTokenAbsoluteTtlSeconds: Type.Integer(),
-  firstParty: Type.Boolean(),
-  jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) })),
-  idTokenSignedResponseAlg: Type.Optional(Type.String()),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-  secretRotatedAt: Type.Union([Type.String(), Type.Null()]),
-});
-const WithSecret = Type.Object({ client: ClientView, clientSecret: Type.Optional(Type.String()) });
+/** `ClientRecord`: the protocol view (`toOAuthClient`) plus bookkeeping; never the secret hash. */
+const ClientView = Type.Object(
+  {
+    clientId: Type.String(),
+    name: Type.String(),
+    type: Type.String(),
+    tokenEndpointAuthMethod: Type.String(),
+    redirectUris: Type.Array(Type.String()),
+    postLogoutRedirectUris: Type.Array(Type.String()),
+    grantTypes: Type.Array(Type.String()),
+    scopes: Type.Array(Type.String()),
+    audiences: Type.Array(Type.String()),
+    accessTokenTtlSeconds: Type.Integer(),
+    refreshTokenIdleTtlSeconds: Type.Integer(),
+    refreshTokenAbsoluteTtlSeconds: Type.Integer(),
+    firstParty: Type.Boolean(),
+    jwks: Type.Optional(Type.Object({ keys: Type.Array(Jwk) }, { additionalProperties: false })),
+    idTokenSignedResponseAlg: Type.Optional(Type.String()),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    secretRotatedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+const WithSecret = Type.Object(
+  { client: ClientView, clientSecret: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
 
 const notFound = () => new NotFoundError('client_not_found', 'no client with this id');
 
@@ -104,7 +115,12 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
 
   app.get(
     '/v1/clients',
-    { preHandler: read, schema: { response: { 200: Type.Object({ clients: Type.Array(ClientView) }) } } },
+    {
+      preHandler: read,
+      schema: {
+        response: { 200: Type.Object({ clients: Type.Array(ClientView) }, { additionalProperties: false }) },
+      },
+    },
     async () => ({ clients: await clients.list() }),
   );
 

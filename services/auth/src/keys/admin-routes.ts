@@ -7,17 +7,22 @@ import type { HttpServer } from '@tessera/kernel';
 import { requirePermissions } from '@tessera/auth-middleware';
 import type { SigningKeys } from './signing-keys.ts';
 
-const KeyView = Type.Object({
-  kid: Type.String(),
-  alg: Type.String(),
-  /** `primary`, or `id-token-rs256` (RS256 ID tokens); absent in rotation results. */
-  keySet: Type.Optional(Type.String()),
-  state: Type.String(),
-  createdAt: Type.String(),
-  activatesAt: Type.String(),
-  retiredAt: Type.Optional(Type.String()),
-  publishedUntil: Type.Optional(Type.String()),
-});
+/** `KeyInfo` (plus `keySet` in listings). */
+const KeyView = Type.Object(
+  {
+    kid: Type.String(),
+    alg: Type.String(),
+    /** `primary`, or `id-token-rs256` (RS256 ID tokens); absent in rotation results. */
+    keySet: Type.Optional(Type.String()),
+    state: Type.String(),
+    createdAt: Type.String(),
+    activatesAt: Type.String(),
+    retiredAt: Type.Optional(Type.String()),
+    publishedUntil: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const KeyPair = Type.Object({ current: KeyView, next: KeyView }, { additionalProperties: false });
 
 /**
  * Registers the key admin routes on a scope where `fastifyAuth` is registered.
@@ -30,7 +35,9 @@ export function registerKeyAdminRoutes(app: HttpServer, keys: SigningKeys): void
     '/v1/keys',
     {
       preHandler: requirePermissions('keys:read'),
-      schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } },
+      schema: {
+        response: { 200: Type.Object({ keys: Type.Array(KeyView) }, { additionalProperties: false }) },
+      },
     },
     async () => ({ keys: await keys.list() }),
   );
@@ -40,11 +47,11 @@ export function registerKeyAdminRoutes(app: HttpServer, keys: SigningKeys): void
       preHandler: requirePermissions('keys:write'),
       schema: {
         response: {
-          200: Type.Object({
-            current: KeyView,
-            next: KeyView,
-            idToken: Type.Optional(Type.Object({ current: KeyView, next: KeyView })),
-          }),
+          // `RotationResult`: the primary set's keys, and the RS256 ID-token set's when it exists.
+          200: Type.Object(
+            { current: KeyView, next: KeyView, idToken: Type.Optional(KeyPair) },
+            { additionalProperties: false },
+          ),
         },
       },
     },

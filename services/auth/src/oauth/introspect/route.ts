@@ -7,6 +7,7 @@
  * registered for one of its audiences (the resource servers the token is for); a refresh token,
  * only its own client. Another client's user token, with its roles and permissions, stays opaque.
  */
+import { Type } from 'typebox';
 import type { HttpServer } from '@tessera/kernel';
 import type { AccessTokenDenylist, OAuthClient, RefreshTokenStore } from '../../contracts.ts';
 import { LocalAccessTokenVerifier } from '../../tokens/verifier.ts';
@@ -27,6 +28,33 @@ export interface IntrospectionRouteDeps {
 
 const INACTIVE = Object.freeze({ active: false });
 
+/**
+ * RFC 7662 §2.2 answer: `active`, and for an active token the members describing it — an access
+ * token's claims as signed (`AccessTokenClaimSet`) plus `token_type`, or a refresh token's summary.
+ * The access token's claims are passed on as they are and §2.2 lets a server add service-specific
+ * members, so the object is documented open: no claim is silently dropped by the response serializer.
+ */
+const IntrospectionResponse = Type.Object(
+  {
+    active: Type.Boolean(),
+    token_type: Type.Optional(Type.Literal('Bearer')),
+    iss: Type.Optional(Type.String()),
+    sub: Type.Optional(Type.String()),
+    aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+    client_id: Type.Optional(Type.String()),
+    scope: Type.Optional(Type.String()),
+    exp: Type.Optional(Type.Integer()),
+    iat: Type.Optional(Type.Integer()),
+    nbf: Type.Optional(Type.Integer()),
+    jti: Type.Optional(Type.String()),
+    auth_time: Type.Optional(Type.Integer()),
+    org_id: Type.Optional(Type.String()),
+    roles: Type.Optional(Type.Array(Type.String())),
+    permissions: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
 /** The token's own client, or a client registered for one of the token's audiences. */
 function mayIntrospect(client: OAuthClient, claims: { client_id?: unknown; aud?: unknown }): boolean {
   if (claims.client_id === client.clientId) return true;
@@ -41,7 +69,7 @@ function mayIntrospect(client: OAuthClient, claims: { client_id?: unknown; aud?:
  * registerIntrospectionRoute(scope, { authenticator, verifier, denylist, refreshTokens, issuer });
  */
 export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionRouteDeps): void {
-  app.post(INTROSPECTION_PATH, async (request) => {
+  app.post(INTROSPECTION_PATH, { schema: { response: { 200: IntrospectionResponse } } }, async (request) => {
     const { params } = readOAuthForm(request.body);
     const { client, method } = await deps.authenticator.authenticateWithMethod(request, params);
     if (method === 'none')
@@ -52,7 +80,7 @@ export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionR
     if (LocalAccessTokenVerifier.looksLikeJwt(token)) {
       const claims = await deps.verifier.verify(token);
       if (!claims || !mayIntrospect(client, claims) || (await deps.denylist.has(claims.jti))) return INACTIVE;
-      return { active: true, token_type: 'Bearer', ...claims };
+      return { active: true, token_type: 'Bearer' as const, ...claims };
     }
     const info = await deps.refreshTokens?.inspect(token);
     if (!info?.active || info.clientId !== client.clientId) return INACTIVE;

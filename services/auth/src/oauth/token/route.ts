@@ -22,14 +22,18 @@ export interface TokenRouteDeps {
   metrics?: AuthMetrics | undefined;
 }
 
-const TokenResponseSchema = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer(),
-  scope: Type.Optional(Type.String()),
-  refresh_token: Type.Optional(Type.String()),
-  id_token: Type.Optional(Type.String()),
-});
+/** RFC 6749 §5.1 (and OIDC Core §3.1.3.3 `id_token`): exactly the members of `TokenResponse`. */
+const TokenResponseSchema = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer(),
+    scope: Type.Optional(Type.String()),
+    refresh_token: Type.Optional(Type.String()),
+    id_token: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * `resource` values (RFC 8707), already checked as absolute URIs, arrive at the grant handlers

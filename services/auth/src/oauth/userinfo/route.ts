@@ -25,12 +25,37 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 /**
  * RFC 6750 §2.2 body: `access_token` is a b64token like the header's credential (§2.1), empty
- * meaning omitted (as in every OAuth form here, `../form.ts`). Other parameters are ignored, as
- * OAuth endpoints ignore unknown parameters, but must be single text values.
+ * meaning omitted (as in every OAuth form here, `../form.ts`). The body may carry other
+ * request-specific parameters (§2.2), so the object stays open: they are ignored, as OAuth
+ * endpoints ignore unknown parameters, but must be single text values, at most 32 of them.
+ * No value can be longer than the body limit; a token over 8 KiB is refused as invalid_token by
+ * `verifyAccessToken`, like a header token, not as a malformed body.
  */
+const FormValue = Type.String({ maxLength: MAX_FORM_BYTES });
 const UserinfoForm = Type.Object(
-  { access_token: Type.Optional(Type.String({ pattern: '^(?:[A-Za-z0-9\\-._~+/]+=*)?$' })) },
-  { additionalProperties: Type.String(), maxProperties: 32 },
+  {
+    access_token: Type.Optional(
+      Type.String({ maxLength: MAX_FORM_BYTES, pattern: '^(?:[A-Za-z0-9\\-._~+/]+=*)?$' }),
+    ),
+  },
+  { additionalProperties: FormValue, maxProperties: 32 },
+);
+
+/**
+ * OIDC Core §5.3.2 answer: `sub` plus the claims the token's scopes allow (today `email` and
+ * `email_verified` for email, `name` for profile). UserInfo claims are open-ended by design (§5.1,
+ * §5.1.2: a provider may return any claim, clients must ignore those they do not understand), so
+ * the object is documented open: a claim added to the handler is never silently dropped by the
+ * response serializer.
+ */
+const UserinfoResponse = Type.Object(
+  {
+    sub: Type.String(),
+    email: Type.Optional(Type.String()),
+    email_verified: Type.Optional(Type.Boolean()),
+    name: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
 );
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
@@ -113,19 +138,25 @@ export function registerUserinfoRoutes(app: HttpServer, deps: UserinfoRouteDeps)
   };
 
   // RFC 6750 §2.2: a GET never carries the token in a body.
-  app.get(PATHS.userinfo, (request, reply) => respond(request, reply, undefined));
+  // The handlers settle once the reply is sent (awaiting a reply waits for it), as before.
+  app.get(PATHS.userinfo, { schema: { response: { 200: UserinfoResponse } } }, async (request, reply) => {
+    await respond(request, reply, undefined);
+  });
   app.post(
     PATHS.userinfo,
     {
       bodyLimit: MAX_FORM_BYTES,
       // Only a form body can carry the token; any other body (or none) is not looked at.
-      schema: { body: { content: { 'application/x-www-form-urlencoded': { schema: UserinfoForm } } } },
+      schema: {
+        body: { content: { 'application/x-www-form-urlencoded': { schema: UserinfoForm } } },
+        response: { 200: UserinfoResponse },
+      },
       attachValidation: true,
     },
-    (request, reply) => {
+    async (request, reply) => {
       if (request.validationError)
-        return bearerError(reply, 400, 'invalid_request', 'the request body is malformed');
-      return respond(request, reply, request.body);
+        await bearerError(reply, 400, 'invalid_request', 'the request body is malformed');
+      else await respond(request, reply, request.body);
     },
   );
 }
