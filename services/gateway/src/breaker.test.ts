@@ -137,7 +137,11 @@ describe('circuit breaker', () => {
     // Half-open: of concurrent requests, exactly one (the probe) reaches the instance.
     await sleep(openMs - (Date.now() - openedAt) + 50);
     users.delayMs = 300;
-    const statuses = await Promise.all(Array.from({ length: 5 }, () => get(base)));
+    const probing = Promise.all(Array.from({ length: 5 }, () => get(base)));
+    await sleep(100);
+    // While the probe is in flight the circuit reads half-open.
+    expect(value(await scrape(base), 'tessera_upstream_circuit_state', instance)).toBe(1);
+    const statuses = await probing;
     expect(users.hits).toBe(4);
     expect(statuses.toSorted((x, y) => x - y)).toEqual([200, 503, 503, 503, 503]);
 
