@@ -11,8 +11,8 @@ import { uuidv7 } from '@tessera/kernel';
 import { schema } from '../db/schema.ts';
 import { usersMigrations } from '../migrations.ts';
 import { addMember, assignRole, createRole, insertOrganization } from '../orgs/repository.ts';
-import { findUserById, insertUser } from '../users/repository.ts';
-import { loadMemberships } from './memberships.ts';
+import { loadUserWithMemberships } from '../users/load-user-view.ts';
+import { insertUser } from '../users/repository.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -51,9 +51,9 @@ describe.each([
         const org = await insertOrganization(db, { slug: `o-${uuidv7()}`, name: `Org ${i}` });
         const reader = await createRole(db, org.id, {
           name: 'reader',
-          permissions: ['users:read', 'orgs:read'],
+          permissions: ['projects:read', 'billing:read'],
         });
-        const writer = await createRole(db, org.id, { name: 'writer', permissions: ['users:write'] });
+        const writer = await createRole(db, org.id, { name: 'writer', permissions: ['projects:write'] });
         await addMember(db, org.id, user.id);
         await assignRole(db, org.id, user.id, reader.id);
         await assignRole(db, org.id, user.id, writer.id);
@@ -62,20 +62,19 @@ describe.each([
     };
     const one = await seedUser(1);
     const fifty = await seedUser(50);
-    // The whole load behind GET /v1/users/{id}?include=memberships: the user row, then every
-    // membership with its roles and permissions.
+    // The route's own loader behind GET /v1/users/{id}?include=memberships: the user row, then
+    // every membership with its roles and permissions.
     const count = async (userId: string) => {
       statements = 0;
-      const user = await findUserById(db, userId);
-      const memberships = await loadMemberships(db, userId);
-      expect(user?.id).toBe(userId);
-      return { statements, memberships };
+      const view = await loadUserWithMemberships(db, userId, 'demo');
+      expect(view?.id).toBe(userId);
+      return { statements, memberships: view?.memberships ?? [] };
     };
     const small = await count(one);
     const large = await count(fifty);
     expect(small.memberships).toHaveLength(1);
     expect(large.memberships).toHaveLength(50);
-    expect(large.memberships[0]!.permissions).toEqual(['orgs:read', 'users:read', 'users:write']);
+    expect(large.memberships[0]!.permissions).toEqual(['billing:read', 'projects:read', 'projects:write']);
     expect(large.memberships[0]!.roles.map((r) => r.name).sort()).toEqual(['reader', 'writer']);
     expect(large.statements).toBe(small.statements);
     expect(large.statements).toBeLessThanOrEqual(2);

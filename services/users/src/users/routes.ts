@@ -3,8 +3,6 @@ import { Type } from 'typebox';
 import { authenticate, hasPermissions, requirePermissions } from '@tessera/auth-middleware';
 import { AppError, BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
-import { effectiveMembership } from '../authz/management-permissions.ts';
-import { loadMemberships } from '../authz/memberships.ts';
 import type { UsersDb } from '../db/database.ts';
 import { hashPassword, verifyPassword } from '../passwords/passwords.ts';
 import {
@@ -30,6 +28,7 @@ import {
   updateUser,
   type UserChanges,
 } from './repository.ts';
+import { loadUserWithMemberships } from './load-user-view.ts';
 import { serializeOnce } from './serialize-once.ts';
 import { toUserView } from './view.ts';
 
@@ -112,15 +111,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       if (!row) throw new NotFoundError('user_not_found', 'no user with this id');
       return toUserView(row);
     }
-    const view = await authz.userView(id, async () => {
-      const row = await findUserById(db, id);
-      if (!row) return null;
-      const memberships = await loadMemberships(db, id);
-      return {
-        ...toUserView(row),
-        memberships: memberships.map((m) => effectiveMembership(m, authz.adminOrg)),
-      };
-    });
+    const view = await authz.userView(id, () => loadUserWithMemberships(db, id, authz.adminOrg));
     if (!view) throw new NotFoundError('user_not_found', 'no user with this id');
     return send(reply, view);
   };
