@@ -75,6 +75,29 @@ describe('the user service started alone (node services/users/src/main.ts)', () 
     expect(errorLogLines(users.output())).toEqual([]);
   }, 60_000);
 
+  it('with Redis unreachable: starts degraded, serves, and still stops at once with exit 0 on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const port = await freePort();
+    const users = startService('users', port, {
+      DATABASE_URL: database.url,
+      // Nothing listens on port 1: every Redis command fails, the subscriber keeps reconnecting.
+      REDIS_URL: 'redis://127.0.0.1:1',
+      USERS_HOST: '127.0.0.1',
+      USERS_PORT: String(port),
+    });
+    cleanups.push(() => users.kill());
+    const ready = await waitReady(users);
+    expect(ready?.status, `not ready within 30 s:\n${users.output()}`).toBe(200);
+    expect(await ready!.json()).toEqual({ status: 'degraded', checks: { postgres: 'up', redis: 'down' } });
+    const anonymous = await fetch(`${users.base}/v1/users`, { signal: AbortSignal.timeout(5_000) });
+    expect(anonymous.status).toBe(401);
+    // Shutdown must not wait for Redis (the cache used to wait for its offline subscriber: 15 s, exit 1).
+    const started = Date.now();
+    expect(await terminate(users, 5_000), users.output()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  }, 60_000);
+
   it('refuses to start alone without a database: exit code 1 and one line naming DATABASE_URL', () => {
     const result = runAlone('users', {});
     expect(result.status).toBe(1);
