@@ -397,7 +397,12 @@ describe('organization choice', () => {
 describe('token claims from the organization', () => {
   it('carries org_id, roles and permissions of the chosen organization', async () => {
     const clientId = `client-${randomUUID()}`;
-    await server.clients.add(testClient({ clientId }));
+    await server.clients.add(
+      testClient({
+        clientId,
+        scopes: ['openid', 'profile', 'email', 'offline_access', 'users:read', 'users:write'],
+      }),
+    );
     const email = `${randomUUID()}@example.com`;
     server.users.add(email, PASSWORD, [
       { id: 'org-a', slug: 'acme', name: 'Acme', roles: ['member'], permissions: ['users:read'] },
@@ -414,6 +419,7 @@ describe('token claims from the organization', () => {
       email,
       password: PASSWORD,
       orgId: 'org-b',
+      overrides: { scope: 'openid users:read users:write' },
     });
     const issued = tokens(await redeem(server, clientId, result));
     const access = decodeJwt(issued.access_token);
@@ -421,5 +427,40 @@ describe('token claims from the organization', () => {
     expect(access.roles).toEqual(['admin']);
     expect(access.permissions).toEqual(['users:read', 'users:write']);
     expect(decodeJwt(issued.id_token ?? '').org_id).toBe('org-b');
+  });
+
+  it('carries only the permissions the granted scopes name: an app that asked for openid gets none', async () => {
+    const clientId = `client-${randomUUID()}`;
+    await server.clients.add(
+      testClient({
+        clientId,
+        scopes: ['openid', 'profile', 'email', 'offline_access', 'users:read', 'users:write', 'keys:*'],
+      }),
+    );
+    const email = `${randomUUID()}@example.com`;
+    const admin = ['users:read', 'users:write', 'clients:write', 'keys:read', 'keys:write'];
+    server.users.add(email, PASSWORD, [
+      { id: 'org-a', slug: 'acme', name: 'Acme', roles: ['admin'], permissions: admin },
+    ]);
+    const permissionsFor = async (scope: string) => {
+      const result = await authorizeWithLogin(browser(server), server, {
+        clientId,
+        email,
+        password: PASSWORD,
+        orgId: 'org-a',
+        overrides: { scope },
+      });
+      const access = decodeJwt(tokens(await redeem(server, clientId, result)).access_token);
+      expect(access.roles).toEqual(['admin']);
+      return access.permissions;
+    };
+    expect(await permissionsFor('openid')).toEqual([]);
+    expect(await permissionsFor('openid users:read')).toEqual(['users:read']);
+    // `keys:*` covers every keys permission the user holds, and nothing of other resources.
+    expect(await permissionsFor('openid users:write keys:*')).toEqual([
+      'users:write',
+      'keys:read',
+      'keys:write',
+    ]);
   });
 });

@@ -7,11 +7,10 @@
 import type { GrantHandler, OAuthClient, TokenResponse, TokenSigner } from '../../../contracts.ts';
 import { OAuthError } from '../../errors.ts';
 import { resourcesOf } from '../route.ts';
+import { PERMISSION_SCOPE } from './permission-scopes.ts';
 
 /** Scopes that only make sense with a user; never granted to a client acting for itself. */
 const USER_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
-/** A scope shaped like a permission (`users:read`) is also put in the `permissions` claim. */
-const PERMISSION_SCOPE = /^[a-z][a-z0-9_-]*:[a-z*][a-z0-9_.*-]*$/;
 
 /** The `sub` of a token a client obtained for itself. */
 export function clientSubject(clientId: string): string {
@@ -70,6 +69,7 @@ export function createClientCredentialsGrant(deps: {
         aud,
         scope,
         ttlSeconds: client.accessTokenTtlSeconds,
+        // A scope shaped like a permission (`users:read`) is also put in the `permissions` claim.
         permissions: scopes.filter((candidate) => PERMISSION_SCOPE.test(candidate)),
       });
       const response: TokenResponse = {

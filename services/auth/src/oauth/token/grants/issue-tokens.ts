@@ -8,6 +8,7 @@ import type {
 } from '../../../contracts.ts';
 import type { GrantFamilies, GrantFamily } from '../../../grants/families.ts';
 import { OAuthError } from '../../errors.ts';
+import { permissionsForScopes } from './permission-scopes.ts';
 
 /** What the code and refresh grants need to mint tokens. */
 export interface TokenIssuerDeps {
@@ -63,7 +64,8 @@ export interface SignedAccessToken {
 }
 
 /**
- * Mints the access token (RFC 9068, with org_id/roles/permissions) for a grant.
+ * Mints the access token (RFC 9068, with org_id/roles/permissions) for a grant: `permissions` holds
+ * the user's permissions that a granted scope names (see permission-scopes.ts).
  *
  * @example
  * const access = await signAccessToken(deps, issue, authz);
@@ -80,7 +82,14 @@ export async function signAccessToken(
     aud: client.audiences[0] ?? deps.issuer,
     scope: scopes.join(' '),
     ttlSeconds: client.accessTokenTtlSeconds,
-    ...(authz ? { orgId: authz.orgId, roles: authz.roles, permissions: authz.permissions } : {}),
+    // The user's permissions in the organization, limited to those the granted scopes name.
+    ...(authz
+      ? {
+          orgId: authz.orgId,
+          roles: authz.roles,
+          permissions: permissionsForScopes(authz.permissions, scopes),
+        }
+      : {}),
     grantId: family.id,
     authTime: Math.floor(family.authTime.getTime() / 1000),
   });

@@ -36,6 +36,7 @@ interface Grant {
 async function grant(
   overrides: Partial<TestClient> = {},
   orgs: TestUser['organizations'] = [],
+  scope = 'openid email offline_access users:read',
 ): Promise<Grant> {
   const clientId = `client-${randomUUID()}`;
   await server.clients.add(testClient({ clientId, ...overrides }));
@@ -45,7 +46,7 @@ async function grant(
     clientId,
     email,
     password: PASSWORD,
-    overrides: { scope: 'openid email offline_access users:read' },
+    overrides: { scope },
     orgId: orgs[0]?.id,
   });
   const body = tokens(await redeem(server, clientId, result));
@@ -199,8 +200,13 @@ describe('refresh_token grant', () => {
       roles: ['member'],
       permissions: ['users:read'],
     };
-    const { clientId, first, user } = await grant({}, [org]);
+    const { clientId, first, user } = await grant(
+      { scopes: ['openid', 'email', 'offline_access', 'users:read', 'users:write'] },
+      [org],
+      'openid email offline_access users:read users:write',
+    );
     expect(decodeJwt(first.access_token).roles).toEqual(['member']);
+    expect(decodeJwt(first.access_token).permissions).toEqual(['users:read']);
     const membership = user.organizations[0]!;
     membership.roles = ['admin'];
     membership.permissions = ['users:read', 'users:write'];
