@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { createTokenVerifier } from '@tessera/auth-middleware';
+import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
 import {
   buildAuthApp,
   ensureDemoClients,
@@ -14,7 +14,7 @@ import {
   type AuthApp,
   type ClientsSeed,
 } from '@tessera/auth-service';
-import { connectRedis, traceRedis } from '@tessera/cache';
+import { connectRedis, followRevocations, traceRedis } from '@tessera/cache';
 import {
   createSentrySink,
   createTelemetry,
@@ -174,12 +174,19 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     const loopback = (port: number) =>
       `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const urls = { users: loopback(usersPort!), auth: loopback(authPort!), gateway: loopback(gatewayPort!) };
+    // Access tokens auth revoked (ADR 0008), one in-memory set for users and the gateway: fed by
+    // auth's Redis revocation feed with Redis, else by auth in process (see below).
+    const revoked = new RevokedTokenSet({
+      onEvict: () => logger.warn('revoked-token set full: the oldest revocation was dropped'),
+    });
     const verifier = () =>
       createTokenVerifier({
         jwksUrl: `${urls.auth}/jwks.json`,
         issuer: authConfig.publicUrl,
         audience: authConfig.apiAudience,
+        isRevoked: async (jti) => revoked.has(jti),
       });
+    const usersSubscriber = await subscriber();
 
     const users: UsersApp = await buildUsersApp({
       db: createDrizzle(usersConn, usersTables),
@@ -187,7 +194,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       logger: logger.child({ service: 'users' }),
       verifier: verifier(),
       redis: redis && traceRedis(redis, usersObs!.telemetry),
-      subscriber: await subscriber(),
+      subscriber: usersSubscriber,
       telemetry: usersObs!.telemetry,
       errorSink: usersObs!.errorSink,
       adminOrg: config.adminOrg,
@@ -204,7 +211,18 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       redis: redis && traceRedis(redis, authObs!.telemetry),
       telemetry: authObs!.telemetry,
       errorSink: authObs!.errorSink,
+      onAccessTokenRevoked: redis ? undefined : ({ jti, exp }) => revoked.add(jti, exp),
     });
+    // Without Redis, the catch-up read (revocations made before this start) goes through auth's
+    // own listing of its denylist: acceptable here, at the composition root, and only here; the
+    // users service itself never reads auth's storage.
+    const revocations = await followRevocations({
+      sink: revoked,
+      ...(redis ? { redis, subscriber: usersSubscriber } : { load: () => auth.revokedAccessTokens() }),
+      onError: (err, during) =>
+        logger.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'),
+    });
+    cleanups.push(() => revocations.close());
     // Stop the public door first, then the services behind it, then the database.
     cleanups.push(
       () => users.app.close(),

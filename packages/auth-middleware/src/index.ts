@@ -13,3 +13,5 @@ export { authenticate, fastifyAuth, requirePermissions, requireScopes, sendToken
 export type { FastifyAuthOptions } from './fastify.ts';
 export { expressAuth } from './express.ts';
 export type { AuthenticatedRequest, ExpressAuthOptions } from './express.ts';
+export { RevokedTokenSet } from './revoked-set.ts';
+export type { RevokedTokenSetOptions } from './revoked-set.ts';

@@ -5,3 +5,14 @@ export type { ConnectRedisOptions } from './redis.ts';
 export { cacheMetrics } from './metrics.ts';
 export type { CacheMetrics } from './metrics.ts';
 export { traceRedis } from './tracing.ts';
+export {
+  AUTH_REDIS_KEY_PREFIX,
+  parseRevocation,
+  publishRevocation,
+  readRevocations,
+  revocationChannel,
+  revocationIndexKey,
+} from './revocation-feed.ts';
+export type { Revocation } from './revocation-feed.ts';
+export { followRevocations } from './revocation-follower.ts';
+export type { FollowRevocationsOptions, RevocationFollower, RevocationSink } from './revocation-follower.ts';

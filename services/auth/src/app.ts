@@ -46,6 +46,7 @@ import { REVOCATION_PATH } from './oauth/revoke/route.ts';
 import { createClientCredentialsGrant } from './oauth/token/grants/client-credentials.ts';
 import { TOKEN_PATH } from './oauth/token/route.ts';
 import { IdSetDenylist } from './tokens/denylist.ts';
+import { RevocationAnnouncer, type RevocationListener } from './tokens/revocation-announcer.ts';
 import { DbIdSet, RedisIdSet, type ExpiringIdSet } from './tokens/once-store.ts';
 import { JwtTokenSigner } from './tokens/signer.ts';
 import { revokedAccessTokens, usedClientAssertions } from './tokens/table.ts';
@@ -120,6 +121,11 @@ export interface AuthAppDeps {
   telemetry?: Telemetry | undefined;
   /** Sentry-compatible sink for error reports, besides the log. */
   errorSink?: ErrorSink | undefined;
+  /**
+   * Told of every deny-listed access token, in process (the all-in-one platform feeds its resource
+   * servers' revoked-token sets with it; with Redis the same goes out on the revocation feed too).
+   */
+  onAccessTokenRevoked?: RevocationListener | undefined;
 }
 
 /** The built service and its parts (for the CLI, tests and the all-in-one process). */
@@ -132,6 +138,8 @@ export interface AuthApp {
   signingKeys: SigningKeys;
   clients: ClientRepository;
   clientLookup: CachedClientLookup;
+  /** Revoked access tokens a verifier may still accept: the catch-up read for a resource server starting later (ADR 0008). */
+  revokedAccessTokens(): Promise<Array<{ jti: string; exp: number }>>;
   /** Stops timers and closes the app and the users gateway's pool (the database and Redis belong to the caller). */
   close(): Promise<void>;
 }
@@ -194,7 +202,14 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     );
     return set;
   };
-  const denylist = new IdSetDenylist(idSet('denied', revokedAccessTokens));
+  const revocations = new RevocationAnnouncer({
+    db,
+    clock,
+    redis: deps.redis,
+    keyPrefix: redisKeyPrefix,
+    listener: deps.onAccessTokenRevoked,
+  });
+  const denylist = new IdSetDenylist(idSet('denied', revokedAccessTokens), revocations);
   const replay = idSet('assertions', usedClientAssertions);
 
   let ownUsers: HttpUsersGateway | undefined;
@@ -360,6 +375,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     signingKeys,
     clients,
     clientLookup,
+    revokedAccessTokens: () => revocations.list(),
     async close() {
       for (const stop of stops) stop();
       await app.close();

@@ -3,8 +3,8 @@
  * environment (with instrument.ts, imported first).
  */
 import { errorSink, telemetry } from './instrument.ts';
-import { createTokenVerifier } from '@tessera/auth-middleware';
-import { connectRedis, traceRedis } from '@tessera/cache';
+import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
+import { connectRedis, followRevocations, traceRedis } from '@tessera/cache';
 import {
   ConfigError,
   createLogger,
@@ -32,11 +32,26 @@ const logger = createLogger({ name: 'gateway', level: env.logLevel });
 const redis = env.redisUrl
   ? await connectRedis(env.redisUrl, { connectionName: 'tessera-gateway' })
   : undefined;
+const subscriber = env.redisUrl ? await connectRedis(env.redisUrl, { subscriber: true }) : undefined;
+// The edge check refuses tokens auth revoked too (ADR 0008): an in-memory set fed by auth's feed.
+const revoked = new RevokedTokenSet({
+  onEvict: () => logger.warn('revoked-token set full: the oldest revocation was dropped'),
+});
 const verifier = createTokenVerifier({
   jwksUrl: env.jwksUrl,
   issuer: env.publicUrl.replace(/\/+$/, ''),
   audience: env.apiAudience,
+  isRevoked: async (jti) => revoked.has(jti),
 });
+const revocations = redis
+  ? await followRevocations({
+      sink: revoked,
+      redis,
+      subscriber,
+      onError: (err, during) =>
+        logger.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'),
+    })
+  : undefined;
 const gateway = await buildGatewayApp({
   config: readConfig(),
   logger,
@@ -60,7 +75,11 @@ process.on('SIGHUP', () => {
 });
 const shutdown = onShutdown(logger, [
   () => gateway.app.close(),
-  async () => redis?.disconnect(),
+  async () => revocations?.close(),
+  async () => {
+    redis?.disconnect();
+    subscriber?.disconnect();
+  },
   () => telemetry.shutdown(),
 ]);
 reportProcessErrors(errorReporterOf(gateway.app)!, shutdown);

@@ -3,8 +3,8 @@
  * The only file of this service that reads the environment (with instrument.ts, imported first).
  */
 import { errorSink, telemetry } from './instrument.ts';
-import { createTokenVerifier } from '@tessera/auth-middleware';
-import { connectRedis, traceRedis } from '@tessera/cache';
+import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
+import { connectRedis, followRevocations, traceRedis } from '@tessera/cache';
 import {
   applyMigrations,
   closeConnection,
@@ -42,11 +42,28 @@ const redis = config.redisUrl
   ? await connectRedis(config.redisUrl, { connectionName: 'tessera-users' })
   : undefined;
 const subscriber = config.redisUrl ? await connectRedis(config.redisUrl, { subscriber: true }) : undefined;
+// Access tokens auth revoked (ADR 0008): an in-memory set fed by auth's revocation feed, so the
+// check adds no I/O per request.
+const revoked = new RevokedTokenSet({
+  onEvict: () => logger.warn('revoked-token set full: the oldest revocation was dropped'),
+});
 const verifier = createTokenVerifier({
   jwksUrl: config.jwksUrl,
   issuer: config.publicUrl.replace(/\/+$/, ''),
   audience: config.apiAudience,
+  isRevoked: async (jti) => revoked.has(jti),
 });
+const revocations = redis
+  ? await followRevocations({
+      sink: revoked,
+      redis,
+      subscriber,
+      onError: (err, during) =>
+        logger.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'),
+    })
+  : undefined;
+if (!revocations)
+  logger.warn('no REDIS_URL: access tokens revoked at auth stay accepted here until they expire');
 const tracedConn = traceConnection(conn, telemetry);
 const { app } = await buildUsersApp({
   db: createDrizzle(tracedConn, schema),
@@ -64,6 +81,7 @@ const { app } = await buildUsersApp({
 await app.listen({ host: config.host, port: config.port });
 const shutdown = onShutdown(logger, [
   () => app.close(),
+  async () => revocations?.close(),
   async () => {
     redis?.disconnect();
     subscriber?.disconnect();
