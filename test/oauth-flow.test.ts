@@ -118,6 +118,8 @@ beforeAll(async () => {
     type: 'confidential',
     tokenEndpointAuthMethod: 'client_secret_basic',
     grantTypes: ['client_credentials'],
+    // A resource server: the `introspect` scope lets it introspect tokens other clients present to it.
+    scopes: ['introspect'],
     secret: RS_SECRET,
   });
 });

@@ -44,7 +44,8 @@ beforeAll(async () => {
         clientId,
         name: clientId,
         type: 'confidential',
-        scopes: ['users:read'],
+        // `api` is a resource server: it may introspect tokens others present to it.
+        scopes: clientId === 'api' ? ['users:read', 'introspect'] : ['users:read'],
       })
     ).secret as string;
   }
@@ -120,10 +121,13 @@ describe('POST /oauth2/introspect', () => {
     });
   });
 
-  it('describes an access token only to its own client or a client registered for its audience (RFC 7662 §4)', async () => {
+  it('describes an access token only to its own client or a resource server (introspect scope) of its audience (RFC 7662 §4)', async () => {
     const token = await accessToken('reports');
     expect((await introspect('reports', { token })).body.active).toBe(true);
     expect((await introspect('api', { token })).body.active).toBe(true);
+    // A client of the same audience that is not a resource server learns nothing of another's token.
+    const apiToken = await accessToken('api');
+    expect((await introspect('reports', { token: apiToken })).body).toEqual({ active: false });
     const other = await introspect('partner', { token });
     expect(other.status).toBe(200);
     expect(other.body).toEqual({ active: false });

@@ -3,9 +3,11 @@
  * SECURITY 14d); a public client's `none` is not authentication. A token that is unknown,
  * malformed, expired, revoked — or one the caller may not introspect — answers only
  * `{"active": false}` (§2.2), so the endpoint reveals nothing about tokens it does not vouch for.
- * Who may introspect what (§4): an access token, the client it was issued to or a client
- * registered for one of its audiences (the resource servers the token is for); a refresh token,
- * only its own client. Another client's user token, with its roles and permissions, stays opaque.
+ * Who may introspect what (§4): an access token, the client it was issued to, or a resource
+ * server — a client registered with the `introspect` scope — for one of the token's audiences; a
+ * refresh token, only its own client. Any other client sees another client's token, with its
+ * roles and permissions, as `{"active": false}` (every client is registered for the default API
+ * audience, so the audience alone does not make one a resource server).
  */
 import { Type } from 'typebox';
 import type { HttpServer } from '@tessera/kernel';
@@ -55,9 +57,13 @@ const IntrospectionResponse = Type.Object(
   { additionalProperties: true },
 );
 
-/** The token's own client, or a client registered for one of the token's audiences. */
+/** The client scope that makes a client a resource server, allowed to introspect others' tokens. */
+export const INTROSPECT_SCOPE = 'introspect';
+
+/** The token's own client, or a resource server (`introspect` scope) for one of the token's audiences. */
 function mayIntrospect(client: OAuthClient, claims: { client_id?: unknown; aud?: unknown }): boolean {
   if (claims.client_id === client.clientId) return true;
+  if (!client.scopes.includes(INTROSPECT_SCOPE)) return false;
   const audiences = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
   return audiences.some((aud) => typeof aud === 'string' && client.audiences.includes(aud));
 }

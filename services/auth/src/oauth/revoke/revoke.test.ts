@@ -46,7 +46,8 @@ beforeAll(async () => {
         clientId,
         name: clientId,
         type: 'confidential',
-        scopes: ['users:read'],
+        // `other` is also a resource server (`introspect`): it checks what revocation left active.
+        scopes: clientId === 'other' ? ['users:read', 'introspect'] : ['users:read'],
       })
     ).secret as string;
   }
