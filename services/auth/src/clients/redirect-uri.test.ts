@@ -29,9 +29,16 @@ describe('matchRedirectUri', () => {
     }
   });
 
-  it('accepts an RFC 8252 loopback IP redirect on any port, with the same path and query', () => {
+  it('accepts an RFC 8252 loopback IP redirect registered without a port on any port, with the same path and query', () => {
     expect(matchRedirectUri(client, 'http://127.0.0.1:51234/native/cb')).toBe(true);
-    expect(matchRedirectUri(client, 'http://[::1]:9999/cb?x=1')).toBe(true);
+    expect(matchRedirectUri(client, 'http://127.0.0.1/native/cb')).toBe(true);
+  });
+
+  it('matches a loopback redirect registered with a port (a browser app) only on that port', () => {
+    expect(matchRedirectUri(client, 'http://[::1]:8000/cb?x=1')).toBe(true);
+    for (const uri of ['http://[::1]:9999/cb?x=1', 'http://[::1]/cb?x=1', 'http://[::1]:80/cb?x=1']) {
+      expect(matchRedirectUri(client, uri), uri).toBe(false);
+    }
   });
 
   it('refuses loopback redirects with another path, query, host or scheme', () => {

@@ -1,8 +1,10 @@
 /**
  * Redirect URI matching (SECURITY 1): exact string comparison, no normalisation (RFC 9700
  * §4.1.3), with one exception — RFC 8252 §7.3 loopback redirects of native apps, whose port is
- * chosen at run time: a registered `http://127.0.0.1/...` or `http://[::1]/...` URI matches the
- * same URI with any port. Private-use URI schemes (RFC 8252 §7.1, `com.example.app:/cb`) are
+ * chosen at run time: a registered `http://127.0.0.1/...` or `http://[::1]/...` URI *without a
+ * port* matches the same URI with any port. A loopback URI registered with a port (a browser app
+ * on `http://127.0.0.1:5173/callback`) matches only itself: otherwise any local process listening
+ * on another port could receive that app's authorization codes. Private-use URI schemes (RFC 8252 §7.1, `com.example.app:/cb`) are
  * ordinary exact matches. `localhost` gets no port exception (RFC 8252 §8.3 advises against it).
  */
 import type { OAuthClient } from '../contracts.ts';
@@ -30,7 +32,7 @@ function withoutPort(uri: string): string | undefined {
 
 /**
  * True when `uri` is one of the client's registered redirect URIs (exact), or a loopback variant
- * of one with another port.
+ * with any port of one registered without a port.
  *
  * @example
  * if (!matchRedirectUri(client, params.redirect_uri)) return errorPage('redirect_uri is not registered');
@@ -42,7 +44,12 @@ export function matchRedirectUri(client: Pick<OAuthClient, 'redirectUris'>, uri:
   // The literal text must also agree outside the port: `new URL` would normalise `/a/../b`.
   return client.redirectUris.some((registered) => {
     const base = withoutPort(registered);
-    return base !== undefined && base === presented && stripPort(registered) === stripPort(uri);
+    return (
+      base !== undefined &&
+      base === presented &&
+      new URL(registered).port === '' &&
+      stripPort(registered) === stripPort(uri)
+    );
   });
 }
 
