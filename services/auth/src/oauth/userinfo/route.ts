@@ -73,6 +73,15 @@ function bearerError(
   error: BearerErrorCode,
   description: string,
 ): FastifyReply {
+  return bearerErrorWithStatus(reply, status, error, description);
+}
+
+function bearerErrorWithStatus(
+  reply: FastifyReply,
+  status: number,
+  error: BearerErrorCode,
+  description: string,
+): FastifyReply {
   return reply
     .code(status)
     .header('www-authenticate', `${CHALLENGE}, error="${error}", error_description="${description}"`)
@@ -146,6 +155,15 @@ export function registerUserinfoRoutes(app: HttpServer, deps: UserinfoRouteDeps)
     PATHS.userinfo,
     {
       bodyLimit: MAX_FORM_BYTES,
+      // A body refused before the handler (a NUL in a value, too large) is still a Bearer error
+      // (RFC 6750 §3.1: invalid_request with a WWW-Authenticate challenge), not a problem document.
+      errorHandler: (error: Error & { statusCode?: number; status?: number }, _request, reply) => {
+        const status = error.statusCode ?? error.status ?? 500;
+        if (status >= 500) throw error;
+        if (status === 413)
+          void bearerErrorWithStatus(reply, 413, 'invalid_request', 'the request body is too large');
+        else void bearerError(reply, 400, 'invalid_request', 'the request body is malformed');
+      },
       // Only a form body can carry the token; any other body (or none) is not looked at.
       schema: {
         body: { content: { 'application/x-www-form-urlencoded': { schema: UserinfoForm } } },

@@ -197,5 +197,15 @@ describe('POST /oauth2/userinfo with a form body (RFC 6750 §2.2)', () => {
   it('refuses an oversized body', async () => {
     const res = await post().send({ access_token: 'a'.repeat(20 * 1024) });
     expect(res.status).toBe(413);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_request"/);
+  });
+
+  it('answers a NUL in the form with a Bearer invalid_request (WWW-Authenticate), not a problem document', async () => {
+    const res = await post().send('access_token=abc%00def');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_request"/);
   });
 });
