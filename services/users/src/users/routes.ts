@@ -1,7 +1,14 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, hasPermissions, requirePermissions } from '@tessera/auth-middleware';
-import { AppError, BadRequestError, ForbiddenError, NotFoundError, type HttpServer } from '@tessera/kernel';
+import {
+  AppError,
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  type HttpServer,
+} from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
 import type { UsersDb } from '../db/database.ts';
 import { hashPassword, verifyPassword } from '../passwords/passwords.ts';
@@ -286,6 +293,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
         schema: { params: IdParams, response: { 200: UserView, ...errorResponses } },
       },
       async (request) => {
+        if (status === 'disabled') refuseSelf(request.auth?.sub, request.params.id, 'disable');
         const row = await updateUser(db, request.params.id, { status });
         await authz.invalidateUser(row.id);
         return toUserView(row);
@@ -300,6 +308,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       schema: { params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (request, reply) => {
+      refuseSelf(request.auth?.sub, request.params.id, 'delete');
       const orgIds = await deleteUser(db, request.params.id);
       await authz.invalidateUser(request.params.id, orgIds);
       return reply.code(204).send(null);
@@ -313,4 +322,17 @@ function selfId(sub: string | undefined): string {
     throw new NotFoundError('user_not_found', 'this token does not belong to a user');
   }
   return sub;
+}
+
+/**
+ * An administrator cannot disable or delete the account they are signed in with: the platform
+ * would lose its last administrator the moment the only one did it by mistake.
+ */
+function refuseSelf(sub: string | undefined, id: string, action: 'disable' | 'delete'): void {
+  if (sub === id) {
+    throw new ConflictError(
+      `cannot_${action}_self`,
+      `you cannot ${action} the account you are signed in with; another administrator can`,
+    );
+  }
 }

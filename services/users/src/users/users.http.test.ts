@@ -229,6 +229,21 @@ describe('users API', () => {
     );
   });
 
+  it('refuses to let an administrator disable or delete the account they are signed in with', async () => {
+    const me = (await create({ email: 'sole-admin@example.com' })).body;
+    const self = await h.bearer({ sub: me.id, permissions: ['users:read', 'users:write'] });
+    const disable = await request(h.url).post(`/v1/users/${me.id}/disable`).set('authorization', self);
+    expect(disable.status).toBe(409);
+    expect(disable.body.code).toBe('cannot_disable_self');
+    const remove = await request(h.url).delete(`/v1/users/${me.id}`).set('authorization', self);
+    expect(remove.status).toBe(409);
+    expect(remove.body.code).toBe('cannot_delete_self');
+    const still = await request(h.url).get(`/v1/users/${me.id}`).set('authorization', admin);
+    expect(still.body.status).toBe('active');
+    // Another administrator can.
+    expect((await request(h.url).delete(`/v1/users/${me.id}`).set('authorization', admin)).status).toBe(204);
+  });
+
   it("refuses writes with a disabled or deleted user's still-unexpired token", async () => {
     const dave = (await create({ email: 'dave@example.com', password: 'a-long-passphrase' })).body;
     const daves = await h.bearer({ sub: dave.id, permissions: ['users:read', 'users:write'] });
