@@ -3,7 +3,14 @@
  * Drizzle wraps driver errors in a `DrizzleQueryError` whose message carries the SQL parameters,
  * so callers must map these to typed errors and never log or return the message itself.
  */
-function sqlState(err: unknown): string | undefined {
+/**
+ * The SQLSTATE of a driver error (pg or PGlite), however Drizzle wrapped it; undefined for any
+ * other error.
+ *
+ * @example
+ * expect(sqlState(err)).toBe('23514'); // check_violation
+ */
+export function sqlState(err: unknown): string | undefined {
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { closeConnection, openConnection, type SqlConnection } from './connection.ts';
 
 /** The server tests run against; `DATABASE_URL` overrides it. */
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -49,4 +50,41 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The two drivers a repository suite runs on (HOUSE-STYLE rule 12), for `describe.each`: each
+ * entry opens a fresh connection — PostgreSQL in a new database of its own, PGlite in memory — and
+ * registers its cleanup (drop, close) in `cleanups`, which the file runs in `afterAll`.
+ *
+ * @example
+ * const cleanups: Array<() => Promise<void>> = [];
+ * afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+ * describe.each(testDrivers(cleanups))('repository on %s', (_name, open) => { ... });
+ */
+export function testDrivers(
+  cleanups: Array<() => Promise<void>>,
+): Array<[name: string, open: () => Promise<SqlConnection>]> {
+  return [
+    [
+      'PostgreSQL',
+      async () => {
+        const database = await createTestDatabase();
+        const conn = await openConnection({ url: database.url });
+        cleanups.push(
+          () => database.drop(),
+          () => closeConnection(conn),
+        );
+        return conn;
+      },
+    ],
+    [
+      'PGlite',
+      async () => {
+        const conn = await openConnection({});
+        cleanups.push(() => closeConnection(conn));
+        return conn;
+      },
+    ],
+  ];
 }

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  applyMigrations,
-  closeConnection,
-  createDrizzle,
-  openConnection,
-  rawQuery,
-  type SqlConnection,
-} from '@tessera/db';
-import { createTestDatabase } from '@tessera/db/testing';
+import { applyMigrations, createDrizzle, rawQuery, sqlState, type SqlConnection } from '@tessera/db';
+import { testDrivers } from '@tessera/db/testing';
 import type { UsersDb } from './db/database.ts';
 import { schema } from './db/schema.ts';
 import { usersMigrations } from './migrations.ts';
@@ -44,33 +37,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function postgres(): Promise<SqlConnection> {
-  const database = await createTestDatabase();
-  const conn = await openConnection({ url: database.url });
-  cleanups.push(
-    () => database.drop(),
-    () => closeConnection(conn),
-  );
-  return conn;
-}
-
-async function pglite(): Promise<SqlConnection> {
-  const conn = await openConnection({});
-  cleanups.push(() => closeConnection(conn));
-  return conn;
-}
-
-/** The SQLSTATE of a driver error, however deeply Drizzle wrapped it. */
-function sqlState(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** The rejection of `promise`; fails the test when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -79,10 +45,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each([
-  ['PostgreSQL', postgres],
-  ['PGlite', pglite],
-])('multi-row writes are atomic on %s', (_name, open) => {
+describe.each(testDrivers(cleanups))('multi-row writes are atomic on %s', (_name, open) => {
   let conn: SqlConnection;
   let db: UsersDb;
   let org: OrganizationRow;

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  applyMigrations,
-  closeConnection,
-  createDrizzle,
-  openConnection,
-  rawQuery,
-  type SqlConnection,
-} from '@tessera/db';
-import { createTestDatabase } from '@tessera/db/testing';
+import { applyMigrations, createDrizzle, rawQuery, type SqlConnection } from '@tessera/db';
+import { testDrivers } from '@tessera/db/testing';
 import { ConflictError, NotFoundError } from '@tessera/kernel';
 import { loadMemberships } from './authz/memberships.ts';
 import type { UsersDb } from './db/database.ts';
@@ -42,22 +35,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function postgres(): Promise<SqlConnection> {
-  const database = await createTestDatabase();
-  const conn = await openConnection({ url: database.url });
-  cleanups.push(
-    () => database.drop(),
-    () => closeConnection(conn),
-  );
-  return conn;
-}
-
-async function pglite(): Promise<SqlConnection> {
-  const conn = await openConnection({});
-  cleanups.push(() => closeConnection(conn));
-  return conn;
-}
-
 /** A lowercase token that makes emails and slugs of one test unique within the shared database. */
 const token = () => `t${randomBytes(5).toString('hex')}`;
 
@@ -74,10 +51,7 @@ async function allPages(db: UsersDb, query: Omit<UserListQuery, 'after'>): Promi
 }
 
 // HOUSE-STYLE rule 12: one repository suite, run against both drivers.
-describe.each([
-  ['PostgreSQL', postgres],
-  ['PGlite', pglite],
-])('users and organizations repositories on %s', (_name, open) => {
+describe.each(testDrivers(cleanups))('users and organizations repositories on %s', (_name, open) => {
   let conn: SqlConnection;
   let db: UsersDb;
 

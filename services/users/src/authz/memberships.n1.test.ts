@@ -1,12 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  applyMigrations,
-  closeConnection,
-  createDrizzle,
-  openConnection,
-  type SqlConnection,
-} from '@tessera/db';
-import { createTestDatabase } from '@tessera/db/testing';
+import { applyMigrations, createDrizzle } from '@tessera/db';
+import { testDrivers } from '@tessera/db/testing';
 import { uuidv7 } from '@tessera/kernel';
 import { schema } from '../db/schema.ts';
 import { usersMigrations } from '../migrations.ts';
@@ -19,27 +13,8 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function postgres(): Promise<SqlConnection> {
-  const database = await createTestDatabase();
-  const conn = await openConnection({ url: database.url });
-  cleanups.push(
-    () => database.drop(),
-    () => closeConnection(conn),
-  );
-  return conn;
-}
-
-async function pglite(): Promise<SqlConnection> {
-  const conn = await openConnection({});
-  cleanups.push(() => closeConnection(conn));
-  return conn;
-}
-
 // HOUSE-STYLE rule 12: one repository suite, run against both drivers.
-describe.each([
-  ['PostgreSQL', postgres],
-  ['PGlite', pglite],
-])('loadMemberships on %s', (_name, open) => {
+describe.each(testDrivers(cleanups))('loadMemberships on %s', (_name, open) => {
   it('loads a user with every membership in the same number of statements (at most 2) for 1 and for 50 memberships', async () => {
     const conn = await open();
     await applyMigrations(conn, usersMigrations);
