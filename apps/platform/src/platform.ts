@@ -219,8 +219,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     const revocations = await followRevocations({
       sink: revoked,
       ...(redis ? { redis, subscriber: usersSubscriber } : { load: () => auth.revokedAccessTokens() }),
-      onError: (err, during) =>
-        logger.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'),
+      logger,
     });
     cleanups.push(() => revocations.close());
     // Stop the public door first, then the services behind it, then the database.

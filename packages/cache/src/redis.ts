@@ -44,3 +44,24 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
   ]);
   return redis;
 }
+
+/** How long a closing subscriber waits for Redis to confirm an UNSUBSCRIBE. */
+const UNSUBSCRIBE_DEADLINE_MS = 500;
+
+/**
+ * Leaves `channel` without ever holding up a shutdown: only a connected subscriber is asked (an
+ * offline one would queue the UNSUBSCRIBE until Redis came back), and the answer is awaited for
+ * 500 ms at most. Never rejects.
+ *
+ * @example
+ * subscriber.off('message', onMessage);
+ * await unsubscribeBounded(subscriber, channel);
+ */
+export async function unsubscribeBounded(subscriber: Redis, channel: string): Promise<void> {
+  if (subscriber.status !== 'ready') return;
+  let deadline: NodeJS.Timeout | undefined;
+  await Promise.race([
+    subscriber.unsubscribe(channel).catch(() => undefined),
+    new Promise((resolve) => (deadline = setTimeout(resolve, UNSUBSCRIBE_DEADLINE_MS))),
+  ]).finally(() => clearTimeout(deadline));
+}

@@ -5,6 +5,7 @@
  * lost while the connection was down is therefore picked up within one interval at worst).
  */
 import type { Cluster, Redis } from 'ioredis';
+import { unsubscribeBounded } from './redis.ts';
 import {
   AUTH_REDIS_KEY_PREFIX,
   parseRevocation,
@@ -34,6 +35,8 @@ export interface FollowRevocationsOptions {
   /** Default 60 s. */
   resyncIntervalMs?: number | undefined;
   onError?: ((err: unknown, during: 'subscribe' | 'resync') => void) | undefined;
+  /** Without `onError`: failures are logged here as a warning (message only, never the error object). */
+  logger?: { warn(obj: object, msg: string): void } | undefined;
   /** Current time in ms (default `Date.now`). */
   now?: (() => number) | undefined;
 }
@@ -45,8 +48,6 @@ export interface RevocationFollower {
   /** Stops the timer and the subscription (the connections belong to the caller). */
   close(): Promise<void>;
 }
-
-const UNSUBSCRIBE_DEADLINE_MS = 500;
 
 /**
  * Subscribes, then reads the current revocations (so none falls between the two), then follows.
@@ -60,7 +61,11 @@ export async function followRevocations(options: FollowRevocationsOptions): Prom
   const keyPrefix = options.keyPrefix ?? AUTH_REDIS_KEY_PREFIX;
   const channel = revocationChannel(keyPrefix);
   const now = options.now ?? Date.now;
-  const onError = options.onError ?? (() => undefined);
+  const { logger } = options;
+  const onError =
+    options.onError ??
+    ((err: unknown, during: 'subscribe' | 'resync') =>
+      logger?.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'));
   const sources: Array<() => Promise<Iterable<Revocation>>> = [];
   if (redis) sources.push(() => readRevocations(redis, keyPrefix, now()));
   if (options.load) sources.push(options.load);
@@ -97,14 +102,7 @@ export async function followRevocations(options: FollowRevocationsOptions): Prom
       if (!subscriber) return;
       subscriber.off('message', onMessage);
       subscriber.off('ready', onReady);
-      // Only a connected subscriber answers; an offline one would hold the UNSUBSCRIBE forever.
-      if (subscriber.status === 'ready') {
-        let deadline: NodeJS.Timeout | undefined;
-        await Promise.race([
-          subscriber.unsubscribe(channel).catch(() => undefined),
-          new Promise((resolve) => (deadline = setTimeout(resolve, UNSUBSCRIBE_DEADLINE_MS))),
-        ]).finally(() => clearTimeout(deadline));
-      }
+      await unsubscribeBounded(subscriber, channel);
     },
   };
 }

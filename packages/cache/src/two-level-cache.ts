@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Registry } from 'prom-client';
 import { cacheMetrics, type CacheMetrics } from './metrics.ts';
+import { unsubscribeBounded } from './redis.ts';
 
 /** The logging the cache needs (pino-compatible). */
 export interface CacheLogger {
@@ -224,25 +225,11 @@ export function createTwoLevelCache<T>(options: TwoLevelCacheOptions): TwoLevelC
     async close() {
       if (subscriber) {
         subscriber.off('message', onMessage);
-        // Only a connected subscriber can answer; an offline one would queue the UNSUBSCRIBE until
-        // Redis returns and hold up shutdown. Bounded either way: closing must never hang.
-        if (subscriber.status === 'ready') {
-          await withDeadline(subscriber.unsubscribe(channel), UNSUBSCRIBE_DEADLINE_MS).catch(() => undefined);
-        }
+        await unsubscribeBounded(subscriber, channel);
       }
       l1?.clear();
     },
   };
-}
-
-const UNSUBSCRIBE_DEADLINE_MS = 500;
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function escapeGlob(text: string): string {

@@ -58,8 +58,7 @@ const revocations = redis
       sink: revoked,
       redis,
       subscriber,
-      onError: (err, during) =>
-        logger.warn({ err: err instanceof Error ? err.message : 'error', during }, 'revocation feed failed'),
+      logger,
     })
   : undefined;
 if (!revocations)
