@@ -1,66 +1,23 @@
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '@tessera/kernel';
 import { buildGatewayApp, type Gateway, type GatewayConfig } from './app.ts';
 import { defaultGatewayConfig } from './config.ts';
-
-/**
- * A real upstream on loopback. `hits` counts every request that reached it (a connection attempt
- * by the gateway, /readyz aside); in `reset` mode it destroys the socket instead of answering, a
- * connection failure for the gateway, while /readyz stays 200 (only passive ejection applies).
- */
-interface Upstream {
-  url: string;
-  hits: number;
-  mode: 'ok' | 'reset';
-  delayMs: number;
-  close(): Promise<void>;
-}
+import { quietLogger, startUpstream, type Upstream } from './test-upstream.ts';
 
 const servers: Upstream[] = [];
 const gateways: Gateway[] = [];
 
 async function upstream(name: string): Promise<Upstream> {
-  const state: Upstream = { url: '', hits: 0, mode: 'ok', delayMs: 0, close: async () => undefined };
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/readyz') {
-      res.writeHead(200).end();
-      return;
-    }
-    state.hits++;
-    if (state.mode === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    const reply = () =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ from: name }));
-    req.resume();
-    req.on('end', () => (state.delayMs ? setTimeout(reply, state.delayMs) : reply()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const state = await startUpstream(name);
   servers.push(state);
   return state;
 }
-
-const quiet = createLogger({
-  name: 'gateway',
-  level: 'silent',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
-});
 
 /** A gateway listening on loopback; returns its base URL. */
 async function gateway(config: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>): Promise<string> {
   const gw = await buildGatewayApp({
     config: defaultGatewayConfig({ healthIntervalMs: 60_000, ...config }),
-    logger: quiet,
+    logger: quietLogger,
   });
   gateways.push(gw);
   await gw.app.listen({ host: '127.0.0.1', port: 0 });
@@ -116,7 +73,7 @@ describe('circuit breaker', () => {
 
     for (let n = 0; n < 3; n++) expect(await get(base)).toBe(503);
     const openedAt = Date.now();
-    expect(users.hits).toBe(3);
+    expect(users.hits.length).toBe(3);
     let metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_circuit_state', instance)).toBe(2);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(
@@ -127,7 +84,7 @@ describe('circuit breaker', () => {
     users.mode = 'ok';
     for (let n = 0; n < 5; n++) expect(await get(base)).toBe(503);
     expect(Date.now() - openedAt, 'the requests above ran while the circuit was open').toBeLessThan(openMs);
-    expect(users.hits).toBe(3);
+    expect(users.hits.length).toBe(3);
     metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(
       3,
@@ -142,7 +99,7 @@ describe('circuit breaker', () => {
     // While the probe is in flight the circuit reads half-open.
     expect(value(await scrape(base), 'tessera_upstream_circuit_state', instance)).toBe(1);
     const statuses = await probing;
-    expect(users.hits).toBe(4);
+    expect(users.hits.length).toBe(4);
     expect(statuses.toSorted((x, y) => x - y)).toEqual([200, 503, 503, 503, 503]);
 
     // The probe succeeded: closed, and traffic flows again.
@@ -150,7 +107,7 @@ describe('circuit breaker', () => {
     expect(value(metrics, 'tessera_upstream_circuit_state', instance)).toBe(0);
     users.delayMs = 0;
     for (let n = 0; n < 3; n++) expect(await get(base)).toBe(200);
-    expect(users.hits).toBe(7);
+    expect(users.hits.length).toBe(7);
   });
 
   it('re-opens when the probe fails, for another openMs without connection attempts', async () => {
@@ -164,7 +121,7 @@ describe('circuit breaker', () => {
     const statuses = await Promise.all(Array.from({ length: 4 }, () => get(base)));
     const probeFailedAt = Date.now();
     expect(statuses).toEqual([503, 503, 503, 503]);
-    expect(users.hits).toBe(4);
+    expect(users.hits.length).toBe(4);
     let metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(
       4,
@@ -173,7 +130,7 @@ describe('circuit breaker', () => {
 
     for (let n = 0; n < 3; n++) expect(await get(base)).toBe(503);
     expect(Date.now() - probeFailedAt).toBeLessThan(openMs);
-    expect(users.hits).toBe(4);
+    expect(users.hits.length).toBe(4);
     metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(
       4,
@@ -187,7 +144,7 @@ describe('retries', () => {
     users.mode = 'reset';
     const base = await gateway({ pools: { users: { blue: [users.url] } } });
     expect(await get(base)).toBe(503);
-    expect(users.hits).toBe(1);
+    expect(users.hits.length).toBe(1);
     const metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(
       1,
@@ -205,8 +162,8 @@ describe('retries', () => {
     const base = await gateway({ pools: { users: { blue: [a.url, b.url] } } });
     for (let n = 0; n < 8; n++) expect(await get(base)).toBe(200);
     // Three failures open a's circuit; each of them was retried once on b.
-    expect(a.hits).toBe(3);
-    expect(b.hits).toBe(8);
+    expect(a.hits.length).toBe(3);
+    expect(b.hits.length).toBe(8);
     const metrics = await scrape(base);
     expect(value(metrics, 'tessera_upstream_retries_total', { upstream: 'users' })).toBe(3);
     expect(value(metrics, 'tessera_upstream_errors_total', { upstream: 'users', kind: 'connection' })).toBe(

@@ -1,28 +1,15 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { createTestIssuer, type TestIssuer } from '@tessera/auth-middleware/testing';
 import { connectRedis } from '@tessera/cache';
 import { TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
-import { createLogger } from '@tessera/kernel';
 import type { Redis } from 'ioredis';
 import { buildGatewayApp, type Gateway, type GatewayConfig } from './app.ts';
 import { defaultGatewayConfig } from './config.ts';
-
-/** A real upstream process-like server on loopback that records what it received. */
-interface Upstream {
-  url: string;
-  name: string;
-  hits: Array<{ method: string; url: string; headers: IncomingMessage['headers'] }>;
-  ready: boolean;
-  delayMs: number;
-  /** What `/internal/client-origins` answers (an auth upstream); undefined = 404. */
-  clientOrigins?: string[];
-  close(): Promise<void>;
-}
+import { quietLogger, startUpstream, type Upstream } from './test-upstream.ts';
 
 const servers: Upstream[] = [];
 const gateways: Gateway[] = [];
@@ -30,48 +17,10 @@ const redisClients: Redis[] = [];
 let issuer: TestIssuer | undefined;
 
 async function upstream(name: string): Promise<Upstream> {
-  const state: Upstream = { url: '', name, hits: [], ready: true, delayMs: 0, close: async () => undefined };
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/readyz') {
-      res.writeHead(state.ready ? 200 : 503).end();
-      return;
-    }
-    if (req.url === '/internal/client-origins') {
-      if (!state.clientOrigins) res.writeHead(404).end();
-      else
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ origins: state.clientOrigins }));
-      return;
-    }
-    state.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    const reply = () => {
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        server: 'upstream/1.2.3',
-        'x-powered-by': 'Express',
-      });
-      res.end(JSON.stringify({ from: name, url: req.url }));
-    };
-    req.resume();
-    req.on('end', () => (state.delayMs ? setTimeout(reply, state.delayMs) : reply()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const state = await startUpstream(name);
   servers.push(state);
   return state;
 }
-
-const quiet = createLogger({
-  name: 'gateway',
-  level: 'silent',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
-});
 
 async function gateway(
   config: Partial<GatewayConfig> & Pick<GatewayConfig, 'pools'>,
@@ -80,7 +29,7 @@ async function gateway(
   if (extra.edge && !issuer) issuer = await createTestIssuer();
   const gw = await buildGatewayApp({
     config: defaultGatewayConfig({ healthIntervalMs: 60_000, ...config }),
-    logger: quiet,
+    logger: quietLogger,
     redis: extra.redis,
     redisKeyPrefix: extra.prefix,
     verifier:

@@ -3,20 +3,17 @@
  * gateway's operations, silent about the catch-all, closed schemas only, true to the live answers,
  * and outside the proxied surface (no upstream, no rate limit, no edge token check).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { Compile } from 'typebox/compile';
 import type { TSchema } from 'typebox';
 import { createTokenVerifier } from '@tessera/auth-middleware';
 import { createTestIssuer, type TestIssuer } from '@tessera/auth-middleware/testing';
-import { createLogger } from '@tessera/kernel';
 import { buildGatewayApp, type Gateway, type GatewayConfig } from './app.ts';
 import { defaultGatewayConfig } from './config.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import { DEFAULT_ROUTES } from './routes.ts';
+import { quietLogger, startUpstream, type Upstream } from './test-upstream.ts';
 
 interface Content {
   schema: Record<string, unknown>;
@@ -33,36 +30,15 @@ interface Document {
   paths: Record<string, Record<string, Operation>>;
 }
 
-interface Upstream {
-  url: string;
-  ready: boolean;
-  hits: string[];
-}
-
 const SWITCH = '/_gateway/pools/{pool}/switch';
 const ADMIN_TOKEN = 'an-admin-token-for-tests';
-const servers: Server[] = [];
+const servers: Upstream[] = [];
 const gateways: Gateway[] = [];
 let issuer: TestIssuer | undefined;
 
-const quiet = createLogger({
-  name: 'gateway',
-  level: 'silent',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
-});
-
 async function upstream(name: string): Promise<Upstream> {
-  const state: Upstream = { url: '', ready: true, hits: [] };
-  const server = createServer((req, res) => {
-    if (req.url === '/readyz') return void res.writeHead(state.ready ? 200 : 503).end();
-    // The gateway's own read of registered browser origins (at start), not a proxied request.
-    if (req.url === '/internal/client-origins') return void res.writeHead(404).end();
-    state.hits.push(req.url ?? '');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ from: name }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const state = await startUpstream(name);
+  servers.push(state);
   return state;
 }
 
@@ -73,7 +49,7 @@ async function gateway(
   if (edge) issuer ??= await createTestIssuer();
   const gw = await buildGatewayApp({
     config: defaultGatewayConfig({ healthIntervalMs: 60_000, clientOriginsRefreshMs: 0, ...config }),
-    logger: quiet,
+    logger: quietLogger,
     verifier:
       edge && issuer
         ? createTokenVerifier({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: 'tessera-api' })
@@ -133,10 +109,7 @@ function expectDocumented(operation: Operation, label: string, res: request.Resp
 
 afterEach(async () => {
   for (const gw of gateways.splice(0)) await gw.app.close();
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const server of servers.splice(0)) await server.close();
 });
 afterAll(async () => {
   await issuer?.close();
@@ -162,7 +135,7 @@ describe('gateway OpenAPI document', () => {
     const root = await request(gw.app.server).get('/openapi.json');
     expect(root.status).toBe(404);
     expect((root.body as { code?: string }).code).toBe('not_found');
-    expect([...users.hits, ...auth.hits]).toEqual([]);
+    expect([...users.hits, ...auth.hits].map((hit) => hit.url)).toEqual([]);
     // The description follows the route table across a reload.
     await gw.reload(
       defaultGatewayConfig({
@@ -349,13 +322,13 @@ describe('gateway OpenAPI document', () => {
       expect(res.headers.ratelimit).toBeUndefined();
       expect((res.body as Document).openapi).toBe('3.1.0');
     }
-    expect([...users.hits, ...auth.hits]).toEqual([]);
+    expect([...users.hits, ...auth.hits].map((hit) => hit.url)).toEqual([]);
     // The edge is on for proxied paths: the token check on /v1/*, the limit on a second request.
     expect((await request(gw.app.server).get('/v1/users')).status).toBe(401);
     const proxied = await request(gw.app.server).get('/openapi.json');
     expect(proxied.status).toBe(200);
-    expect(proxied.body).toEqual({ from: 'users' });
-    expect(users.hits).toEqual(['/openapi.json']);
+    expect(proxied.body).toEqual({ from: 'users', url: '/openapi.json' });
+    expect(users.hits.map((hit) => hit.url)).toEqual(['/openapi.json']);
     expect((await request(gw.app.server).get('/openapi.json')).status).toBe(429);
   });
 });
