@@ -30,7 +30,20 @@ export interface Harness {
   /** Bearer header for a token with these claims (`sub` defaults to the client `client:test-admin`). */
   bearer(claims?: Record<string, unknown>): Promise<string>;
   count(table: string): Promise<number>;
+  /**
+   * Through the API, as an administrator: creates a user, an organization and a role with
+   * `permissions`, and makes the user a member holding that role.
+   */
+  memberWithRole(input: MemberWithRole): Promise<{ userId: string; orgId: string; roleId: string }>;
   close(): Promise<void>;
+}
+
+/** What {@link Harness.memberWithRole} creates. */
+export interface MemberWithRole {
+  email: string;
+  password?: string;
+  org: { slug: string; name: string };
+  role: { name: string; permissions: string[] };
 }
 
 export async function startUsersHarness(options: { redis?: boolean } = {}): Promise<Harness> {
@@ -75,6 +88,27 @@ export async function startUsersHarness(options: { redis?: boolean } = {}): Prom
     // Without a `sub`, an administration client's token: a random user id would be refused on
     // writes (its user does not exist; see users/active-user-check.ts).
     bearer: async (claims = {}) => `Bearer ${await issuer.mint({ sub: 'client:test-admin', ...claims })}`,
+    async memberWithRole({ email, password, org, role }) {
+      const admin = `Bearer ${await issuer.mint({
+        sub: 'client:test-admin',
+        permissions: ['users:write', 'orgs:write'],
+      })}`;
+      const call = async (method: string, path: string, status: number, body?: object) => {
+        const res = await fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: admin, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        if (res.status !== status) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+        return status === 204 ? undefined : ((await res.json()) as { id: string });
+      };
+      const userId = (await call('POST', '/v1/users', 201, { email, ...(password ? { password } : {}) }))!.id;
+      const orgId = (await call('POST', '/v1/orgs', 201, org))!.id;
+      const roleId = (await call('POST', `/v1/orgs/${orgId}/roles`, 201, role))!.id;
+      await call('PUT', `/v1/orgs/${orgId}/members/${userId}`, 204);
+      await call('PUT', `/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`, 204);
+      return { userId, orgId, roleId };
+    },
     count: async (table) =>
       Number((await rawQuery<{ n: string }>(conn, `select count(*) as n from users.${table}`))[0]!.n),
     async close() {

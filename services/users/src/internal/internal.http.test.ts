@@ -12,26 +12,12 @@ beforeAll(async () => {
   h = await startUsersHarness({ redis: true });
   admin = await h.bearer({ permissions: ['users:read', 'users:write', 'orgs:read', 'orgs:write'] });
   service = await h.bearer({ sub: 'service:tessera-auth', scope: 'internal' });
-  userId = (
-    await request(h.url)
-      .post('/v1/users')
-      .set('authorization', admin)
-      .send({ email: 'login@example.com', password: 'a-good-passphrase' })
-  ).body.id;
-  orgId = (
-    await request(h.url).post('/v1/orgs').set('authorization', admin).send({ slug: 'internal', name: 'I' })
-  ).body.id;
-  roleId = (
-    await request(h.url)
-      .post(`/v1/orgs/${orgId}/roles`)
-      .set('authorization', admin)
-      .send({ name: 'viewer', permissions: ['docs:read'] })
-  ).body.id;
-  await request(h.url).put(`/v1/orgs/${orgId}/members/${userId}`).set('authorization', admin).expect(204);
-  await request(h.url)
-    .put(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`)
-    .set('authorization', admin)
-    .expect(204);
+  ({ userId, orgId, roleId } = await h.memberWithRole({
+    email: 'login@example.com',
+    password: 'a-good-passphrase',
+    org: { slug: 'internal', name: 'I' },
+    role: { name: 'viewer', permissions: ['docs:read'] },
+  }));
 });
 afterAll(() => h.close());
 

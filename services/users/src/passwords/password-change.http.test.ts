@@ -8,7 +8,6 @@ import { rawQuery } from '@tessera/db';
 import { startUsersHarness, type Harness } from '../test-harness.ts';
 
 let h: Harness;
-let admin: string;
 let service: string;
 let userId: string;
 let orgId: string;
@@ -18,34 +17,13 @@ const firstPassword = 'first-passphrase-of-mine';
 
 beforeAll(async () => {
   h = await startUsersHarness({ redis: true });
-  admin = await h.bearer({ permissions: ['users:read', 'users:write', 'orgs:read', 'orgs:write'] });
   service = await h.bearer({ sub: 'service:tessera-auth', scope: 'internal' });
-  userId = (
-    await request(h.url)
-      .post('/v1/users')
-      .set('authorization', admin)
-      .send({ email: 'self-change@example.com', password: firstPassword })
-      .expect(201)
-  ).body.id;
-  orgId = (
-    await request(h.url)
-      .post('/v1/orgs')
-      .set('authorization', admin)
-      .send({ slug: 'self-change', name: 'Self change' })
-      .expect(201)
-  ).body.id;
-  roleId = (
-    await request(h.url)
-      .post(`/v1/orgs/${orgId}/roles`)
-      .set('authorization', admin)
-      .send({ name: 'reader', permissions: ['docs:read'] })
-      .expect(201)
-  ).body.id;
-  await request(h.url).put(`/v1/orgs/${orgId}/members/${userId}`).set('authorization', admin).expect(204);
-  await request(h.url)
-    .put(`/v1/orgs/${orgId}/members/${userId}/roles/${roleId}`)
-    .set('authorization', admin)
-    .expect(204);
+  ({ userId, orgId, roleId } = await h.memberWithRole({
+    email: 'self-change@example.com',
+    password: firstPassword,
+    org: { slug: 'self-change', name: 'Self change' },
+    role: { name: 'reader', permissions: ['docs:read'] },
+  }));
   self = await h.bearer({ sub: userId });
 });
 afterAll(() => h.close());
