@@ -314,6 +314,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     return deps.verifier.verify(token);
   };
 
+  // A half-open instance is picked only as the circuit's one probe: the gauge says so while it runs.
+  const pick = (pool: UpstreamPool, exclude?: Instance) => {
+    const picked = pickInstance(pool, config.breaker, Date.now(), exclude);
+    if (picked?.circuit === 'half-open')
+      metrics.circuit.set({ upstream: pool.name, instance: picked.origin }, 1);
+    return picked;
+  };
+
   const forward = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -357,14 +365,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
         request.log.warn({ err: { message: err.message } }, 'upstream response body failed');
       },
     };
-    // A half-open instance is picked only as the circuit's one probe: the gauge says so while it runs.
-    const pick = (exclude?: Instance) => {
-      const picked = pickInstance(pool, config.breaker, Date.now(), exclude);
-      if (picked?.circuit === 'half-open')
-        metrics.circuit.set({ upstream: pool.name, instance: picked.origin }, 1);
-      return picked;
-    };
-    let instance = pick();
+    let instance = pick(pool);
     for (let attempt = 0; ; attempt++) {
       if (!instance) {
         metrics.upstreamRequests.inc({ upstream: pool.name, status: 'unavailable' });
@@ -439,7 +440,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
           );
         }
         // Retried (and counted) only when another instance can take it; otherwise 503 at the loop's top.
-        instance = pick(instance);
+        instance = pick(pool, instance);
         if (instance) metrics.retries.inc({ upstream: pool.name });
       }
     }

@@ -67,18 +67,10 @@ function sendChallenge(reply: FastifyReply): FastifyReply {
   return reply.code(401).header('www-authenticate', CHALLENGE).header('cache-control', 'no-store').send();
 }
 
+/** RFC 6750 §3.1 error; 413 only for a body over the limit (an `invalid_request` all the same). */
 function bearerError(
   reply: FastifyReply,
-  status: 400 | 401 | 403,
-  error: BearerErrorCode,
-  description: string,
-): FastifyReply {
-  return bearerErrorWithStatus(reply, status, error, description);
-}
-
-function bearerErrorWithStatus(
-  reply: FastifyReply,
-  status: number,
+  status: 400 | 401 | 403 | 413,
   error: BearerErrorCode,
   description: string,
 ): FastifyReply {
@@ -160,8 +152,7 @@ export function registerUserinfoRoutes(app: HttpServer, deps: UserinfoRouteDeps)
       errorHandler: (error: Error & { statusCode?: number; status?: number }, _request, reply) => {
         const status = error.statusCode ?? error.status ?? 500;
         if (status >= 500) throw error;
-        if (status === 413)
-          void bearerErrorWithStatus(reply, 413, 'invalid_request', 'the request body is too large');
+        if (status === 413) void bearerError(reply, 413, 'invalid_request', 'the request body is too large');
         else void bearerError(reply, 400, 'invalid_request', 'the request body is malformed');
       },
       // Only a form body can carry the token; any other body (or none) is not looked at.
