@@ -554,7 +554,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     async reload(next) {
       const old = pools;
       const candidate = buildPools(next, old);
-      const created = instancesOf(candidate).filter((i) => !instancesOf(old).includes(i));
+      const previous = new Set(instancesOf(old));
+      const kept = new Set(instancesOf(candidate));
+      const created = [...kept].filter((i) => !previous.has(i));
       await Promise.all(
         created.map(async (i) => void (i.healthy = await probe(i, Math.min(1_000, next.healthIntervalMs)))),
       );
@@ -577,12 +579,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       cors = corsSets(next);
       trustFn = proxyAddr.compile(next.trustedProxies);
       updateGauges();
-      const kept = instancesOf(candidate);
-      await Promise.all(
-        instancesOf(old)
-          .filter((i) => !kept.includes(i))
-          .map((i) => i.client.close()),
-      );
+      await Promise.all([...previous].filter((i) => !kept.has(i)).map((i) => i.client.close()));
       log.info('gateway: configuration reloaded');
     },
   };
