@@ -1,10 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Clock } from '@tessera/kernel';
 import type { AuthDatabase } from '../flows/deps.ts';
 import { randomToken, sha256 } from '../flows/crypto.ts';
-import { KeyedBatcher, SerialBatcher, UNNAMED } from './batcher.ts';
-import { grantAccessTokens, grantFamilies, refreshTokens } from './table.ts';
+import { KeyedBatcher, SerialBatcher } from './batcher.ts';
+import { refreshTokens } from './table.ts';
 import type { GrantFamily } from './families.ts';
 
 /** A stored refresh token with its family. */
@@ -27,7 +27,7 @@ export type RotationOutcome = 'rotated' | 'used' | 'revoked';
 export type RotationResult = { token: string } | { failure: Exclude<RotationOutcome, 'rotated'> };
 
 interface OutcomeRow {
-  n: number | string;
+  item: number | string;
   outcome: RotationOutcome;
 }
 
@@ -40,6 +40,61 @@ interface Rotation {
   idle_expires_at: string;
   jti: string | null;
   jti_expires_at: string | null;
+}
+
+/** A row of `auth.find_refresh_tokens` (migration 0002): the token's columns, then its family's. */
+interface FoundRow {
+  token_hash: string;
+  family_id: string;
+  token_created_at: DriverDate;
+  idle_expires_at: DriverDate;
+  rotated_at: DriverDate | null;
+  client_id: string;
+  user_id: string;
+  org_id: string | null;
+  session_id: string | null;
+  scope: string;
+  auth_time: DriverDate;
+  family_created_at: DriverDate;
+  expires_at: DriverDate;
+  revoked_at: DriverDate | null;
+  revoke_reason: string | null;
+}
+
+/** A timestamptz as the drivers hand it over: a string from node-postgres under Drizzle, a Date from PGlite. */
+type DriverDate = string | Date;
+
+const toDate = (value: DriverDate): Date => (value instanceof Date ? value : new Date(value));
+const toOptionalDate = (value: DriverDate | null): Date | null => (value === null ? null : toDate(value));
+
+function storedFrom(row: FoundRow): StoredRefreshToken {
+  return {
+    token: {
+      tokenHash: row.token_hash,
+      familyId: row.family_id,
+      createdAt: toDate(row.token_created_at),
+      idleExpiresAt: toDate(row.idle_expires_at),
+      rotatedAt: toOptionalDate(row.rotated_at),
+    },
+    family: {
+      id: row.family_id,
+      clientId: row.client_id,
+      userId: row.user_id,
+      orgId: row.org_id,
+      sessionId: row.session_id,
+      scope: row.scope,
+      authTime: toDate(row.auth_time),
+      createdAt: toDate(row.family_created_at),
+      expiresAt: toDate(row.expires_at),
+      revokedAt: toOptionalDate(row.revoked_at),
+      revokeReason: row.revoke_reason,
+    },
+  };
+}
+
+/** The rows of a raw prepared query: node-postgres wraps them in a result, PGlite's driver does not. */
+function rowsOf<R>(result: unknown): R[] {
+  return (Array.isArray(result) ? result : (result as { rows: R[] }).rows) as R[];
 }
 
 /**
@@ -62,11 +117,11 @@ async function rotateRetryingDeadlocks<T>(execute: () => Promise<T>, attempts = 
  * per family; rotation retires the presented token and issues the next one atomically.
  *
  * The two statements of every refresh (lookup, rotation) are batched across concurrent refreshes
- * and deliberately *not* named prepared statements: PostgreSQL would settle on a generic plan
- * while the table is small (a sequential scan) and keep it on every pooled connection as the
- * table grows, until an ANALYZE; refresh throughput halved within a minute of load. Planned per
- * batch, each statement's plan follows the table's real size, and batching spreads the planning
- * cost (docs/benchmarks.md "token").
+ * and run as the database functions `auth.find_refresh_tokens` and `auth.rotate_refresh_tokens`
+ * (migration 0002), called through named prepared statements: each pooled connection parses and
+ * plans them once, and the functions' own plans are index lookups whatever the tables' size or
+ * statistics (a plan cached while a table was tiny would otherwise scan it sequentially as it
+ * grows; docs/adr/0010-refresh-token-statements.md, docs/benchmarks.md "token").
  */
 export class RefreshTokens {
   readonly #db: AuthDatabase;
@@ -77,67 +132,28 @@ export class RefreshTokens {
   constructor(db: AuthDatabase, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
-    // Lookups of concurrent refreshes share one statement (see KeyedBatcher).
-    const find = db
-      .select({ token: refreshTokens, family: grantFamilies })
-      .from(refreshTokens)
-      .innerJoin(grantFamilies, eq(grantFamilies.id, refreshTokens.familyId))
-      .where(sql`${refreshTokens.tokenHash} = any(${sql.placeholder('hashes')}::text[])`)
-      .prepare(UNNAMED);
+    const dialect = new PgDialect();
+    const prepare = (name: string, query: SQL) =>
+      db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
+    // Lookups of concurrent refreshes share one call (see KeyedBatcher).
+    const find = prepare(
+      'tessera_auth_find_refresh_tokens',
+      sql`select * from auth.find_refresh_tokens(${sql.placeholder('hashes')}::text[])`,
+    );
     this.#find = new KeyedBatcher(async (hashes: string[]) => {
-      const rows = await find.execute({ hashes });
-      return new Map(rows.map((row) => [row.token.tokenHash, row]));
+      const rows = rowsOf<FoundRow>(await find.execute({ hashes }));
+      return new Map(rows.map((row) => [row.token_hash, storedFrom(row)]));
     });
-    // Rotations of concurrent refreshes are written together (see SerialBatcher): one statement,
-    // one commit for the batch. Per item it is a compare-and-set (`rotated_at is null`) whose
-    // result feeds both inserts: of two rotations of the same token exactly one returns its
-    // successor (they never share a batch; across batches or instances the second UPDATE waits
-    // for the first's row lock, then no longer matches and inserts nothing).
-    // The family rows are share-locked and must still be live: a revocation (an UPDATE of the
-    // family row) that comes later waits for this commit, so its read of the family's access
-    // tokens sees the jti recorded here and deny-lists it; one that committed first leaves the
-    // family out and nothing is rotated. So no token is issued past a revocation, without a
-    // re-check after issuance.
-    const rotation = sql`
-      with input as (
-        select * from json_to_recordset(${sql.placeholder('items')}::json) as i(
-          n int, hash text, family_id uuid, next_hash text, now timestamptz,
-          idle_expires_at timestamptz, jti text, jti_expires_at timestamptz)
-      ), live as (
-        select ${grantFamilies.id} as id from ${grantFamilies}
-        where ${grantFamilies.id} in (select family_id from input) and ${grantFamilies.revokedAt} is null
-        order by ${grantFamilies.id}
-        for share
-      ), retired as (
-        update ${refreshTokens} set rotated_at = input.now
-        from input join live on live.id = input.family_id
-        where ${refreshTokens.tokenHash} = input.hash and ${refreshTokens.rotatedAt} is null
-          and ${refreshTokens.familyId} = input.family_id
-        returning ${refreshTokens.familyId} as family_id, input.n
-      ), successor as (
-        insert into ${refreshTokens} (token_hash, family_id, created_at, idle_expires_at)
-        select input.next_hash, retired.family_id, input.now, input.idle_expires_at
-        from retired join input using (n)
-        returning token_hash
-      ), recorded as (
-        insert into ${grantAccessTokens} (jti, family_id, expires_at)
-        select input.jti, retired.family_id, input.jti_expires_at
-        from retired join input using (n) where input.jti is not null
-        returning jti
-      )
-      select input.n,
-        case
-          when exists (select 1 from successor where successor.token_hash = input.next_hash) then 'rotated'
-          when exists (select 1 from live where live.id = input.family_id) then 'used'
-          else 'revoked'
-        end as outcome
-      from input`;
-    const rotate = db._.session.prepareQuery(new PgDialect().sqlToQuery(rotation), undefined, UNNAMED, false);
+    // Rotations of concurrent refreshes are written together (see SerialBatcher): one call, one
+    // commit for the batch; the function's comment (migration 0002) says how each item is decided.
+    const rotate = prepare(
+      'tessera_auth_rotate_refresh_tokens',
+      sql`select item, outcome from auth.rotate_refresh_tokens(${sql.placeholder('items')}::json)`,
+    );
     this.#rotate = new SerialBatcher(async (items: Rotation[]) => {
       const json = JSON.stringify(items.map((item, n) => ({ n, ...item })));
       const result = await rotateRetryingDeadlocks(() => rotate.execute({ items: json }));
-      const rows = (Array.isArray(result) ? result : (result as { rows: OutcomeRow[] }).rows) as OutcomeRow[];
-      const outcomes = new Map(rows.map((row) => [Number(row.n), row.outcome]));
+      const outcomes = new Map(rowsOf<OutcomeRow>(result).map((row) => [Number(row.item), row.outcome]));
       return items.map((_item, n) => outcomes.get(n) ?? 'revoked');
     });
   }
