@@ -2,7 +2,13 @@ import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { connectRedis } from '@tessera/cache';
 import { TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
 import type { Redis } from 'ioredis';
-import { memoryRateLimitStore, redisRateLimitStore, type RateLimitPolicy } from './rate-limit.ts';
+import {
+  memoryRateLimitStore,
+  redisRateLimitStore,
+  type RateLimitCheck,
+  type RateLimitDecision,
+  type RateLimitPolicy,
+} from './rate-limit.ts';
 
 const clients: Redis[] = [];
 afterAll(() => {
@@ -112,6 +118,63 @@ describe('Redis rate-limit batches', () => {
     expect(all.every((d) => d.allowed)).toBe(true);
     expect(calls()).toBe(3 + 2);
     expect(holds).toBe(1);
+  });
+
+  it('decides a mixed batch (runs of alike requests, refusals mid-run) as the memory store does one by one', async () => {
+    const { store, calls } = await redisStore();
+    // Long windows: the few milliseconds between the two stores' clocks change no figure.
+    const ip = { name: 'ip', limit: 9, windowSeconds: 3600 };
+    const client = { name: 'client', limit: 6, windowSeconds: 3600 };
+    const user = { name: 'user', limit: 4, windowSeconds: 7200 };
+    const shapes: RateLimitCheck[][] = [
+      [{ policy: ip, key: '198.51.100.1' }],
+      [
+        { policy: ip, key: '198.51.100.1' },
+        { policy: client, key: 'spa' },
+        { policy: user, key: 'u1' },
+      ],
+      [
+        { policy: ip, key: '198.51.100.2' },
+        { policy: client, key: 'spa' },
+      ],
+      [
+        { policy: ip, key: '198.51.100.2' },
+        { policy: client, key: 'spa' },
+        { policy: user, key: 'u1' },
+      ],
+    ];
+    // A fixed pseudo-random sequence with runs of one shape and switches between shapes.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const sequence: RateLimitCheck[][] = [];
+    while (sequence.length < 48) {
+      const shape = shapes[next() % shapes.length]!;
+      for (let n = 1 + (next() % 5); n > 0 && sequence.length < 48; n--) sequence.push(shape);
+    }
+    const batched = await Promise.all(sequence.map((checks) => store.take(checks)));
+    expect(calls()).toBe(1);
+    const memory = memoryRateLimitStore();
+    const oneByOne = [];
+    for (const checks of sequence) oneByOne.push(await memory.take(checks));
+    const exact = (d: RateLimitDecision) => [d.allowed, d.policy.name, d.remaining];
+    expect(batched.map(exact)).toEqual(oneByOne.map(exact));
+    expect(batched.filter((d) => d.allowed).length).toBeGreaterThan(4);
+    expect(batched.filter((d) => !d.allowed).length).toBeGreaterThan(4);
+    batched.forEach((d, i) => {
+      expect(Math.abs(d.resetSeconds - oneByOne[i]!.resetSeconds)).toBeLessThanOrEqual(1);
+      expect(Math.abs(d.retryAfterSeconds - oneByOne[i]!.retryAfterSeconds)).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('charges a key named twice by one request once', async () => {
+    const { store } = await redisStore();
+    const ip = policy('ip', 10);
+    const twice = [
+      { policy: ip, key: 'dup' },
+      { policy: ip, key: 'dup' },
+    ];
+    const [first, second] = await Promise.all([store.take(twice), store.take(twice)]);
+    expect([first.remaining, second.remaining]).toEqual([9, 8]);
   });
 
   it('fails every request of a batch when Redis is down, and recovers for the next', async () => {

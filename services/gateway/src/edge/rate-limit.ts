@@ -41,10 +41,19 @@ export interface RateLimitStore {
  * share their IP, client and user keys), so every key's theoretical arrival time (TAT) is read once
  * (MGET) and every charged key written once at the end, with an expiry. Time comes from Redis
  * (`TIME`) so every gateway instance uses one clock.
- * ARGV: per key its emission interval (ms) and limit; then the request count; then per request its
- * check count and the 1-based indexes of its keys. Returns per request five integers: allowed
- * (1/0), the 0-based index of the check reported (the denying one, else the one with the least
- * room), its remaining count, reset ms and retry-after ms.
+ *
+ * Consecutive requests with the same keys form a *run* (under load most of a batch is one run per
+ * client): the script charges a run's requests one after the other until one is refused — time
+ * stands still inside the script, so every later request of the run is refused too — and reports
+ * per run, not per request: the last allowed request's most constrained check and the refused
+ * requests' deciding check. {@link decodeRuns} derives each request's figures from those (each
+ * allowed request of a run has exactly one unit more room than the next).
+ *
+ * ARGV: per key its emission interval (ms) and limit; then the run count; then per run its request
+ * count, its check count and the 1-based indexes of its keys. Returns per run {@link PER_RUN}
+ * integers: allowed count; for the last allowed request the 0-based index of the check with the
+ * least room, its remaining count and reset ms; for the refused ones the reported check (the
+ * refusing one with the least room), its remaining count, reset ms and retry-after ms.
  */
 const GCRA_BATCH_LUA = `
 local t = redis.call('TIME')
@@ -53,47 +62,71 @@ local nk = #KEYS
 local current = redis.call('MGET', unpack(KEYS))
 local tat, emission, limit, charged = {}, {}, {}, {}
 for i = 1, nk do
-  tat[i] = tonumber(current[i]) or now
+  local v = tonumber(current[i])
+  if v == nil or v < now then v = now end
+  tat[i] = v
   emission[i] = tonumber(ARGV[2 * i - 1])
   limit[i] = tonumber(ARGV[2 * i])
 end
 local out = {}
 local a = 2 * nk + 1
 for r = 1, tonumber(ARGV[a]) do
-  a = a + 1
-  local n = tonumber(ARGV[a])
-  local allowed = 1
-  local best, best_ok, best_rem, best_reset, best_retry = 0, 1, 0, 0, 0
-  local next_tat = {}
-  for c = 1, n do
-    local k = tonumber(ARGV[a + c])
-    local e = emission[k]
-    local cur = tat[k]
-    if cur < now then cur = now end
-    local new_tat = cur + e
-    local allow_at = new_tat - e * limit[k]
-    local ok, retry, used = 1, 0, new_tat
-    if now < allow_at then ok = 0; allowed = 0; retry = allow_at - now; used = cur end
-    next_tat[c] = new_tat
-    local rem = math.floor((now - (used - e * limit[k])) / e)
-    if rem < 0 then rem = 0 end
-    if best == 0 or (ok == 0 and best_ok == 1) or (ok == best_ok and rem < best_rem) then
-      best, best_ok, best_rem, best_reset, best_retry = c, ok, rem, used - now, retry
-    end
-  end
-  if allowed == 1 then
+  local m = tonumber(ARGV[a + 1])
+  local n = tonumber(ARGV[a + 2])
+  local keys = {}
+  for c = 1, n do keys[c] = tonumber(ARGV[a + 2 + c]) end
+  a = a + 2 + n
+  local allowed = 0
+  while allowed < m do
+    local ok = true
     for c = 1, n do
-      local k = tonumber(ARGV[a + c])
-      tat[k] = next_tat[c]
+      local k = keys[c]
+      if now < tat[k] + emission[k] - emission[k] * limit[k] then ok = false; break end
+    end
+    if not ok then break end
+    for c = 1, n do
+      local k = keys[c]
+      tat[k] = tat[k] + emission[k]
       charged[k] = true
     end
+    allowed = allowed + 1
   end
-  a = a + n
+  -- The last allowed request: every check allowed it; report the one with the least room.
+  local a_best, a_rem, a_reset = 0, 0, 0
+  if allowed > 0 then
+    for c = 1, n do
+      local k = keys[c]
+      local e = emission[k]
+      local rem = math.floor((now - (tat[k] - e * limit[k])) / e)
+      if rem < 0 then rem = 0 end
+      if c == 1 or rem < a_rem then a_best, a_rem, a_reset = c, rem, tat[k] - now end
+    end
+  end
+  -- The refused requests (all alike): the refusing check with the least room.
+  local d_best, d_ok, d_rem, d_reset, d_retry = 0, 1, 0, 0, 0
+  if allowed < m then
+    for c = 1, n do
+      local k = keys[c]
+      local e = emission[k]
+      local new_tat = tat[k] + e
+      local allow_at = new_tat - e * limit[k]
+      local ok, retry, used = 1, 0, new_tat
+      if now < allow_at then ok = 0; retry = allow_at - now; used = tat[k] end
+      local rem = math.floor((now - (used - e * limit[k])) / e)
+      if rem < 0 then rem = 0 end
+      if d_best == 0 or (ok == 0 and d_ok == 1) or (ok == d_ok and rem < d_rem) then
+        d_best, d_ok, d_rem, d_reset, d_retry = c, ok, rem, used - now, retry
+      end
+    end
+  end
   out[#out + 1] = allowed
-  out[#out + 1] = best - 1
-  out[#out + 1] = best_rem
-  out[#out + 1] = best_reset
-  out[#out + 1] = best_retry
+  out[#out + 1] = a_best - 1
+  out[#out + 1] = a_rem
+  out[#out + 1] = a_reset
+  out[#out + 1] = d_best - 1
+  out[#out + 1] = d_rem
+  out[#out + 1] = d_reset
+  out[#out + 1] = d_retry
 end
 for i = 1, nk do
   if charged[i] then
@@ -103,19 +136,51 @@ end
 return out
 `;
 
-/** Integers the batch script returns per request. */
-const PER_REQUEST = 5;
+/** Integers the batch script returns per run. */
+const PER_RUN = 8;
 
-/** A request's decision from its five integers in the batch script's reply. */
-function batchDecision(checks: RateLimitCheck[], raw: number[], at: number): RateLimitDecision {
-  const check = checks[raw[at + 1] ?? 0] ?? checks[0]!;
-  return {
-    allowed: raw[at] === 1,
-    policy: check.policy,
-    remaining: raw[at + 2] ?? 0,
-    resetSeconds: Math.ceil((raw[at + 3] ?? 0) / 1000),
-    retryAfterSeconds: Math.max(1, Math.ceil((raw[at + 4] ?? 0) / 1000)),
-  };
+/** A policy's emission interval: the milliseconds one request uses up. */
+const emissionMs = (policy: RateLimitPolicy) => (policy.windowSeconds * 1000) / policy.limit;
+
+/**
+ * Each request's decision from the script's per-run reply: run i is the next `runs[i].count`
+ * requests of the batch, in order. The j-th of a run's `allowed` requests had `allowed - 1 - j` more units of
+ * room than the last one and its reset came that many emission intervals earlier.
+ */
+function decodeRuns(
+  batch: readonly Pending[],
+  runs: ReadonlyArray<{ count: number }>,
+  raw: readonly number[],
+): void {
+  let at = 0;
+  for (let r = 0; r < runs.length; r++) {
+    const base = r * PER_RUN;
+    const allowed = raw[base] ?? 0;
+    for (let j = 0; j < runs[r]!.count; j++, at++) {
+      const pending = batch[at]!;
+      const { checks } = pending;
+      if (j < allowed) {
+        const check = checks[raw[base + 1] ?? 0] ?? checks[0]!;
+        const earlier = allowed - 1 - j;
+        pending.resolve({
+          allowed: true,
+          policy: check.policy,
+          remaining: (raw[base + 2] ?? 0) + earlier,
+          resetSeconds: Math.ceil(((raw[base + 3] ?? 0) - earlier * emissionMs(check.policy)) / 1000),
+          retryAfterSeconds: 1,
+        });
+      } else {
+        const check = checks[raw[base + 4] ?? 0] ?? checks[0]!;
+        pending.resolve({
+          allowed: false,
+          policy: check.policy,
+          remaining: raw[base + 5] ?? 0,
+          resetSeconds: Math.ceil((raw[base + 6] ?? 0) / 1000),
+          retryAfterSeconds: Math.max(1, Math.ceil((raw[base + 7] ?? 0) / 1000)),
+        });
+      }
+    }
+  }
 }
 
 function decide(checks: RateLimitCheck[], raw: number[]): RateLimitDecision {
@@ -182,26 +247,36 @@ export function redisRateLimitStore(redis: Redis, prefix: string, maxBatch = 64)
   let lastBatch = 0;
 
   const send = (batch: Pending[]) => {
-    // Each distinct key once, with its policy's emission interval and limit; requests name keys by index.
+    // Each distinct key once, with its policy's emission interval and limit; requests name keys by
+    // index, and consecutive requests with the same keys go as one run (see GCRA_BATCH_LUA).
     const index = new Map<string, number>();
     const keys: string[] = [];
     const keyArgs: number[] = [];
-    const requestArgs: number[] = [batch.length];
-    for (const { checks } of batch) {
-      requestArgs.push(checks.length);
-      for (const { policy, key } of checks) {
-        const name = `${prefix}${policy.name}:${key}`;
+    const runs: Array<{ count: number; indexes: number[] }> = [];
+    for (const pending of batch) {
+      const indexes: number[] = [];
+      const unique: RateLimitCheck[] = [];
+      for (const check of pending.checks) {
+        const name = `${prefix}${check.policy.name}:${check.key}`;
         let at = index.get(name);
         if (at === undefined) {
           keys.push(name);
           at = keys.length;
           index.set(name, at);
-          keyArgs.push((policy.windowSeconds * 1000) / policy.limit, policy.limit);
+          keyArgs.push(emissionMs(check.policy), check.policy.limit);
         }
-        requestArgs.push(at);
+        // A key named twice by one request is one check (charged once), as in the memory store.
+        if (indexes.includes(at)) continue;
+        indexes.push(at);
+        unique.push(check);
       }
+      pending.checks = unique;
+      const last = runs.at(-1);
+      if (last && sameIndexes(indexes, last.indexes)) last.count++;
+      else runs.push({ count: 1, indexes });
     }
-    const args = [...keyArgs, ...requestArgs];
+    const args: number[] = [...keyArgs, runs.length];
+    for (const { count, indexes } of runs) args.push(count, indexes.length, ...indexes);
     inFlight++;
     let reply: Promise<number[]>;
     try {
@@ -212,13 +287,10 @@ export function redisRateLimitStore(redis: Redis, prefix: string, maxBatch = 64)
     void reply
       .then(
         (raw) => {
-          for (let i = 0; i < batch.length; i++) {
-            const pending = batch[i]!;
-            try {
-              pending.resolve(batchDecision(pending.checks, raw, i * PER_REQUEST));
-            } catch (err) {
-              pending.reject(err);
-            }
+          try {
+            decodeRuns(batch, runs, raw);
+          } catch (err) {
+            for (const pending of batch) pending.reject(err);
           }
         },
         (err: unknown) => {
@@ -260,6 +332,12 @@ export function redisRateLimitStore(redis: Redis, prefix: string, maxBatch = 64)
       });
     },
   };
+}
+
+function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
