@@ -154,7 +154,7 @@ describe('Redis rate-limit batches', () => {
     const batched = await Promise.all(sequence.map((checks) => store.take(checks)));
     expect(calls()).toBe(1);
     const memory = memoryRateLimitStore();
-    const oneByOne = [];
+    const oneByOne: RateLimitDecision[] = [];
     for (const checks of sequence) oneByOne.push(await memory.take(checks));
     const exact = (d: RateLimitDecision) => [d.allowed, d.policy.name, d.remaining];
     expect(batched.map(exact)).toEqual(oneByOne.map(exact));
