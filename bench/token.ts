@@ -6,7 +6,8 @@
  * oidc-provider configured equivalently vs a bare Fastify "limit" route, each in its own process,
  * driven by autocannon from this process, alternating A B C for several rounds after a warm-up.
  * Before that, a micro benchmark of the signing options (jose SignJWT, hand-assembled JWS over
- * WebCrypto, synchronous node:crypto) justifies the signer Tessera uses.
+ * WebCrypto, over node:crypto's `sign` with a callback, and synchronous node:crypto) justifies the
+ * signer Tessera (and the limit route) uses.
  *
  * Scenarios: `client_credentials` (client_secret_basic; Tessera, oidc-provider, limit) and
  * `refresh_token` (public client, rotation on every use; Tessera on real PostgreSQL vs
@@ -233,6 +234,17 @@ async function micro(alg: Alg, seconds: number): Promise<Record<string, number>>
       const text = input();
       const signature = await webcrypto.subtle.sign(signParams, pair.privateKey, Buffer.from(text, 'latin1'));
       return `${text}.${Buffer.from(signature).toString('base64url')}`;
+    }, seconds),
+    'prepared header + node:crypto.sign callback (thread pool)': await measureSigner(() => {
+      const text = input();
+      return new Promise<string>((resolve, reject) => {
+        nodeSign(
+          alg === 'ES256' ? 'sha256' : null,
+          Buffer.from(text, 'latin1'),
+          { key: keyObject, dsaEncoding: 'ieee-p1363' },
+          (err, signature) => (err ? reject(err) : resolve(`${text}.${signature.toString('base64url')}`)),
+        );
+      });
     }, seconds),
     'prepared header + sync node:crypto.sign': await measureSigner(() => {
       const text = input();

@@ -1,7 +1,7 @@
 /**
- * The JWS algorithms the issuer signs with, mapped to WebCrypto. Signing goes through
- * `crypto.subtle` because Node runs it on libuv's thread pool: the event loop stays free while
- * both cores sign (see docs/benchmarks.md, token section).
+ * The JWS algorithms the issuer signs with, mapped to WebCrypto for generating and importing keys.
+ * Signing itself goes through `node:crypto`'s `sign` with a callback, on libuv's thread pool
+ * (`tokens/jws.ts`; docs/benchmarks.md, token section).
  */
 import { webcrypto } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
@@ -13,7 +13,6 @@ type CryptoKey = webcrypto.CryptoKey;
 interface AlgorithmSpec {
   generate: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams | webcrypto.Algorithm;
   import: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams | webcrypto.Algorithm;
-  sign: webcrypto.EcdsaParams | webcrypto.Algorithm;
   /** Hash for OpenID Connect `at_hash` / `c_hash` (Core §3.1.3.6; SHA-512 for Ed25519). */
   halfHash: 'sha256' | 'sha512';
 }
@@ -22,13 +21,11 @@ const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
   ES256: {
     generate: { name: 'ECDSA', namedCurve: 'P-256' },
     import: { name: 'ECDSA', namedCurve: 'P-256' },
-    sign: { name: 'ECDSA', hash: 'SHA-256' },
     halfHash: 'sha256',
   },
   EdDSA: {
     generate: { name: 'Ed25519' },
     import: { name: 'Ed25519' },
-    sign: { name: 'Ed25519' },
     halfHash: 'sha512',
   },
   RS256: {
@@ -39,7 +36,6 @@ const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
       hash: 'SHA-256',
     },
     import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    sign: { name: 'RSASSA-PKCS1-v1_5' },
     halfHash: 'sha256',
   },
 };
@@ -49,7 +45,7 @@ export function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
   return Object.hasOwn(SPECS, alg);
 }
 
-/** The WebCrypto parameters of `alg`. */
+/** The WebCrypto key parameters of `alg` and its half-hash. */
 export function algorithmSpec(alg: SigningAlgorithm): AlgorithmSpec {
   return SPECS[alg];
 }
