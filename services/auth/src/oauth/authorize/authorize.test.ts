@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import { startFlowServer, testClient, type FlowServer, type TestClient } from '../../flows/testing.ts';
 import {
   REDIRECT_URI,
   authorizeParams,
   authorizeWithLogin,
   browser,
+  redeem,
   submitLogin,
+  tokens,
   type Response,
 } from '../../flows/testing-http.ts';
 
@@ -123,8 +126,12 @@ describe('GET /oauth2/authorize: the client and its redirect_uri', () => {
 });
 
 describe('GET /oauth2/authorize: errors redirected to the client', () => {
-  async function expectRedirectError(overrides: Record<string, string | undefined>, error: string) {
-    const { clientId } = await setup();
+  async function expectRedirectError(
+    overrides: Record<string, string | undefined>,
+    error: string,
+    client: Partial<TestClient> = {},
+  ) {
+    const { clientId } = await setup(client);
     const { query } = authorizeParams(clientId, overrides);
     const res = await browser(server).get('/oauth2/authorize').query(query);
     expect(res.status).toBe(302);
@@ -164,9 +171,27 @@ describe('GET /oauth2/authorize: errors redirected to the client', () => {
     await expectRedirectError({ response_type: undefined }, 'invalid_request');
   });
 
-  it('answers invalid_scope for a scope the client may not request or that does not exist', async () => {
+  it('answers invalid_scope for a scope this server knows but the client may not request', async () => {
+    // An API permission and an OpenID Connect scope the client is not registered for.
     await expectRedirectError({ scope: 'openid admin:everything' }, 'invalid_scope');
+    await expectRedirectError({ scope: 'openid profile' }, 'invalid_scope', { scopes: ['openid'] });
     await expectRedirectError({ scope: undefined }, 'invalid_scope');
+    await expectRedirectError({ scope: 'openid bad"quote' }, 'invalid_scope');
+    // Nothing left once the scopes this server does not understand are set aside.
+    await expectRedirectError({ scope: 'address phone' }, 'invalid_scope');
+  });
+
+  it('ignores scopes this server does not understand (OIDC Core §3.1.2.1) and grants the rest', async () => {
+    const { clientId, email } = await setup();
+    const result = await authorizeWithLogin(browser(server), server, {
+      clientId,
+      email,
+      password: PASSWORD,
+      overrides: { scope: 'openid address email phone urn:example:other' },
+    });
+    const body = tokens(await redeem(server, clientId, result));
+    expect(body.scope).toBe('openid email');
+    expect(decodeJwt(body.access_token).scope).toBe('openid email');
   });
 
   it('answers request_not_supported and request_uri_not_supported without fetching anything', async () => {

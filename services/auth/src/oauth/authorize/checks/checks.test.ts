@@ -83,7 +83,12 @@ describe('authorize checks, one rule each', () => {
     const ok = draft({ scope: 'openid  email openid' });
     void checkScope(ok, deps);
     expect(ok.scopes).toEqual(['openid', 'email']);
-    expect(() => checkScope(draft({ scope: 'openid root' }), deps)).toThrow(/may not request/);
+    // Known here but not the client's: refused. Not understood here at all: set aside (OIDC Core §3.1.2.1).
+    expect(() => checkScope(draft({ scope: 'openid orgs:write' }), deps)).toThrow(/may not request/);
+    const unknown = draft({ scope: 'openid root address' });
+    void checkScope(unknown, deps);
+    expect(unknown.scopes).toEqual(['openid']);
+    expect(() => checkScope(draft({ scope: 'root address' }), deps)).toThrow(/none of the requested/);
     expect(() => checkScope(draft({ scope: 'open"id' }), deps)).toThrow(AuthorizeError);
   });
 
