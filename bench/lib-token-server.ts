@@ -9,15 +9,7 @@
  * the run (Tessera: through its real authorize → login → code flow; oidc-provider: through its
  * Grant/RefreshToken models, its in-memory adapter).
  */
-import {
-  createHash,
-  KeyObject,
-  randomBytes,
-  randomUUID,
-  sign,
-  timingSafeEqual,
-  webcrypto,
-} from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
@@ -212,12 +204,9 @@ async function startLimit(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   const secret = randomBytes(32).toString('base64url');
   const secretHash = createHash('sha256').update(secret).digest();
-  const params = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
-  const pair = (await webcrypto.subtle.generateKey(params, false, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
-  const signKey = { key: KeyObject.from(pair.privateKey), dsaEncoding: 'ieee-p1363' as const };
+  const { privateKey } =
+    alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const signKey = { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
   const hashName = alg === 'ES256' ? 'sha256' : null;
   const header = Buffer.from(JSON.stringify({ alg, kid: 'limit', typ: 'at+jwt' })).toString('base64url');
   const app = Fastify({ logger: false });

@@ -3,7 +3,7 @@
  * Signing itself goes through `node:crypto`'s `sign` with a callback, on libuv's thread pool
  * (`tokens/jws.ts`; docs/benchmarks.md, token section).
  */
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlgorithm } from '../config.ts';
 
@@ -81,14 +81,29 @@ function pickPublic(jwk: JWK): JWK {
   return { kty: jwk.kty, n: jwk.n, e: jwk.e };
 }
 
+/** The `node:crypto` key type (and curve) each algorithm's private key must have. */
+const KEY_TYPES: Record<SigningAlgorithm, { type: string; curve?: string }> = {
+  ES256: { type: 'ec', curve: 'prime256v1' },
+  EdDSA: { type: 'ed25519' },
+  RS256: { type: 'rsa' },
+};
+
 /**
- * Imports a PKCS#8 private key as a non-extractable WebCrypto signing key.
+ * Loads a PKCS#8 private key as the `node:crypto` key the signer uses (`tokens/jws.ts`); refuses a
+ * key of another type than `alg` needs.
  *
  * @example
- * const key = await importPrivateKey('ES256', pkcs8);
+ * const key = importPrivateKey('ES256', pkcs8);
  */
-export async function importPrivateKey(alg: SigningAlgorithm, pkcs8: Buffer): Promise<CryptoKey> {
-  return subtle.importKey('pkcs8', pkcs8, SPECS[alg].import, false, ['sign']);
+export function importPrivateKey(alg: SigningAlgorithm, pkcs8: Buffer): KeyObject {
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const expected = KEY_TYPES[alg];
+  if (
+    key.asymmetricKeyType !== expected.type ||
+    (expected.curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== expected.curve)
+  )
+    throw new Error(`the private key is not a ${alg} key`);
+  return key;
 }
 
 /**

@@ -4,7 +4,7 @@
  * coordination: `next` (published, not signing) → `current` (signing) → `retired` (published
  * until every token it signed has expired) → unpublished.
  */
-import type { webcrypto } from 'node:crypto';
+import type { KeyObject, webcrypto } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { JSONWebKeySet } from 'jose';
 import type { Clock, Logger } from '@tessera/kernel';
@@ -33,7 +33,8 @@ export interface KeyInfo {
 export interface ActiveKey {
   kid: string;
   alg: SigningAlgorithm;
-  key: webcrypto.CryptoKey;
+  /** The private key, opened from its sealed PKCS#8 (the decrypted bytes are zeroed once loaded). */
+  key: KeyObject;
 }
 
 /** Options of {@link KeyStore}; checked in the constructor. */
@@ -91,7 +92,7 @@ export class KeyStore {
   #active: ActiveKey | undefined;
   #jwks: JSONWebKeySet = { keys: [] };
   #publicKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
-  #privateKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  #privateKeys = new Map<string, Promise<KeyObject>>();
   #pending: Promise<void> | undefined;
   #newestCreatedAt = -Infinity;
 
@@ -279,9 +280,14 @@ export class KeyStore {
     let key = this.#privateKeys.get(row.kid);
     if (!key) {
       const alg = row.alg;
-      key = Promise.resolve().then(() =>
-        importPrivateKey(alg, open(this.#masterKey, row.privateKeySealed, context(row.kid))),
-      );
+      key = Promise.resolve().then(() => {
+        const pkcs8 = open(this.#masterKey, row.privateKeySealed, context(row.kid));
+        try {
+          return importPrivateKey(alg, pkcs8);
+        } finally {
+          pkcs8.fill(0);
+        }
+      });
       this.#privateKeys.set(row.kid, key);
       key.catch(() => this.#privateKeys.delete(row.kid));
     }

@@ -5,7 +5,7 @@
  * dispatches for about half the event-loop time of `crypto.subtle.sign` (ES256: ~8 against ~15 µs
  * per signature); both were measured against jose's `SignJWT` in `bench/token.ts` (docs/benchmarks.md).
  */
-import { KeyObject, sign, type SignKeyObjectInput } from 'node:crypto';
+import { sign, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningAlgorithm } from '../config.ts';
 import type { ActiveKey } from '../keys/key-store.ts';
 
@@ -36,7 +36,7 @@ export function prepareKey(active: ActiveKey): PreparedKey {
     kid: active.kid,
     alg: active.alg,
     digest: active.alg === 'EdDSA' ? null : 'sha256',
-    signKey: { key: KeyObject.from(active.key), dsaEncoding: 'ieee-p1363' },
+    signKey: { key: active.key, dsaEncoding: 'ieee-p1363' },
     accessTokenHeader: encodeJson({ alg: active.alg, kid: active.kid, typ: 'at+jwt' }),
     jwtHeader: encodeJson({ alg: active.alg, kid: active.kid, typ: 'JWT' }),
   };
