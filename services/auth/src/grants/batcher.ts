@@ -145,6 +145,7 @@ export class SerialBatcher<I, O> {
  * The statement name for queries built once and sent as PostgreSQL's *unnamed* statement: the
  * SQL text is prepared in the process (no per-call query building), while the server parses and
  * plans it per execution, so its plan follows the tables' real size. A named statement would keep
- * the generic plan chosen while the tables were small (see RefreshTokens).
+ * the generic plan chosen while the tables were small; the refresh path's statements avoid that
+ * differently, as functions with fixed access paths (ADR 0010).
  */
 export const UNNAMED = '';
