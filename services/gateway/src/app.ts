@@ -470,7 +470,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       }
     }
     await rateLimit(request, reply, route.routeClass, claims);
-    return forward(request, reply, route);
+    try {
+      return await forward(request, reply, route);
+    } catch (err) {
+      // The edge's own refusal of an oversized body, on an endpoint whose clients read OAuth errors.
+      if (err instanceof AppError && err.code === 'payload_too_large' && OAUTH_JSON_PATHS.has(path))
+        return sendOAuthBodyTooLarge(reply, path);
+      throw err;
+    }
   };
 
   // One catch-all: the route table (not Fastify's router) decides, so a config reload can change it.
@@ -593,6 +600,33 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       api: configured('api'),
     };
   }
+}
+
+/**
+ * auth's endpoints whose clients read RFC 6749 §5.2 error JSON (token, RFC 7009 revocation, RFC 7662
+ * introspection) or RFC 6750 Bearer errors (userinfo): an edge refusal there is answered in that
+ * form, as auth itself would, not as a problem document.
+ */
+const OAUTH_JSON_PATHS: ReadonlySet<string> = new Set([
+  '/oauth2/token',
+  '/oauth2/revoke',
+  '/oauth2/introspect',
+  '/oauth2/userinfo',
+]);
+
+function sendOAuthBodyTooLarge(reply: FastifyReply, path: string): FastifyReply {
+  const description = 'the request body is too large';
+  if (path === '/oauth2/userinfo')
+    void reply.header(
+      'www-authenticate',
+      `Bearer error="invalid_request", error_description="${description}"`,
+    );
+  return reply
+    .code(413)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .type('application/json; charset=utf-8')
+    .send({ error: 'invalid_request', error_description: description });
 }
 
 /** A copy of a flat header list with `extra` set (replacing fields of the same name). */

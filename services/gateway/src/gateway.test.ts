@@ -459,6 +459,25 @@ describe('edge protection', () => {
       .type('form')
       .send('x='.padEnd(20_000, 'a'));
     expect(res.status).toBe(413);
+    // The token endpoint's clients read RFC 6749 §5.2 JSON, so the edge answers in that form.
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'the request body is too large',
+    });
+    const userinfo = await request(gw.app.server)
+      .post('/oauth2/userinfo')
+      .type('form')
+      .send('x='.padEnd(20_000, 'a'));
+    expect(userinfo.status).toBe(413);
+    expect(userinfo.headers['www-authenticate']).toContain('error="invalid_request"');
+    expect(userinfo.body.error).toBe('invalid_request');
+    // Elsewhere an edge refusal is a problem document.
+    const login = await request(gw.app.server).post('/login').type('form').send('x='.padEnd(40_000, 'a'));
+    expect(login.status).toBe(413);
+    expect(login.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(login.body.code).toBe('payload_too_large');
     expect(auth.hits).toHaveLength(0);
   });
 

@@ -177,6 +177,10 @@ export function describeProxiedRoutes(routes: readonly RouteEntry[]): string {
     'Every other path is proxied by prefix (longest first, at a segment boundary) to a service; the ' +
       "operations under these prefixes are described by that service's own OpenAPI document " +
       '(`/openapi.json` on the service). Paths under no prefix answer 404.',
+    "The gateway's own refusals (404, 413 over the route class's body limit, 429, 503, 504) are " +
+      'problem documents, except a 413 on `/oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` and ' +
+      '`/oauth2/userinfo`, which is the OAuth error JSON `{"error":"invalid_request"}` those ' +
+      "endpoints' clients read.",
     ...(lines.length ? ['Proxied prefixes (route class) by service:', lines.join('\n')] : []),
   ].join('\n\n');
 }
