@@ -4,6 +4,7 @@ import { BadRequestError, type HttpServer } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
 import { assertRolePermissionsAllowed } from '../authz/management-permissions.ts';
 import type { UsersDb } from '../db/database.ts';
+import { keepingAnAdministrator } from './administrators.ts';
 import type { OrganizationRow } from '../db/schema.ts';
 import {
   Cursor,
@@ -108,6 +109,9 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
   const { db, authz } = deps;
   const read = requirePermissions('orgs:read');
   const write = requirePermissions('orgs:write');
+  // Changes that could take the last administrator's rights away (administrators.ts).
+  const guarded = <T>(orgId: string, change: (tx: UsersDb) => Promise<T>) =>
+    keepingAnAdministrator(db, authz.adminOrg, change, orgId);
 
   app.get(
     '/v1/orgs',
@@ -170,7 +174,9 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       },
     },
     async (request) => {
-      const row = await updateOrganization(db, request.params.orgId, request.body);
+      const row = await guarded(request.params.orgId, (tx) =>
+        updateOrganization(tx, request.params.orgId, request.body),
+      );
       await authz.invalidateOrg(row.id);
       return toOrgView(row);
     },
@@ -180,7 +186,7 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
     '/v1/orgs/:orgId',
     { preHandler: write, schema: { params: OrgParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await deleteOrganization(db, request.params.orgId);
+      await guarded(request.params.orgId, (tx) => deleteOrganization(tx, request.params.orgId));
       await authz.invalidateOrg(request.params.orgId);
       return reply.code(204).send(null);
     },
@@ -234,7 +240,9 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
       schema: { params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (request, reply) => {
-      await removeMember(db, request.params.orgId, request.params.userId);
+      await guarded(request.params.orgId, (tx) =>
+        removeMember(tx, request.params.orgId, request.params.userId),
+      );
       await authz.invalidateMembership(request.params.userId, request.params.orgId);
       return reply.code(204).send(null);
     },
@@ -304,7 +312,9 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
         const org = await getOrganization(db, request.params.orgId);
         assertRolePermissionsAllowed(org.slug, request.body.permissions, authz.adminOrg);
       }
-      const role = await updateRole(db, request.params.orgId, request.params.roleId, request.body);
+      const role = await guarded(request.params.orgId, (tx) =>
+        updateRole(tx, request.params.orgId, request.params.roleId, request.body),
+      );
       await authz.invalidateOrg(request.params.orgId);
       return toRoleView(role);
     },
@@ -314,7 +324,9 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
     '/v1/orgs/:orgId/roles/:roleId',
     { preHandler: write, schema: { params: RoleParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await deleteRole(db, request.params.orgId, request.params.roleId);
+      await guarded(request.params.orgId, (tx) =>
+        deleteRole(tx, request.params.orgId, request.params.roleId),
+      );
       await authz.invalidateOrg(request.params.orgId);
       return reply.code(204).send(null);
     },
@@ -342,7 +354,7 @@ export async function orgRoutes(app: HttpServer, deps: OrgRoutesDeps): Promise<v
     },
     async (request, reply) => {
       const { orgId, userId, roleId } = request.params;
-      await unassignRole(db, orgId, userId, roleId);
+      await guarded(orgId, (tx) => unassignRole(tx, orgId, userId, roleId));
       await authz.invalidateMembership(userId, orgId);
       return reply.code(204).send(null);
     },

@@ -11,6 +11,7 @@ import {
 } from '@tessera/kernel';
 import type { AuthzService } from '../authz/authz-service.ts';
 import type { UsersDb } from '../db/database.ts';
+import { keepingAnAdministrator } from '../orgs/administrators.ts';
 import { hashPassword, verifyPassword } from '../passwords/passwords.ts';
 import {
   Cursor,
@@ -293,8 +294,12 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
         schema: { params: IdParams, response: { 200: UserView, ...errorResponses } },
       },
       async (request) => {
-        if (status === 'disabled') refuseSelf(request.auth?.sub, request.params.id, 'disable');
-        const row = await updateUser(db, request.params.id, { status });
+        const { id } = request.params;
+        if (status === 'disabled') refuseSelf(request.auth?.sub, id, 'disable');
+        const row =
+          status === 'disabled'
+            ? await keepingAnAdministrator(db, authz.adminOrg, (tx) => updateUser(tx, id, { status }))
+            : await updateUser(db, id, { status });
         await authz.invalidateUser(row.id);
         return toUserView(row);
       },
@@ -308,8 +313,9 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       schema: { params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (request, reply) => {
-      refuseSelf(request.auth?.sub, request.params.id, 'delete');
-      const orgIds = await deleteUser(db, request.params.id);
+      const { id } = request.params;
+      refuseSelf(request.auth?.sub, id, 'delete');
+      const orgIds = await keepingAnAdministrator(db, authz.adminOrg, (tx) => deleteUser(tx, id));
       await authz.invalidateUser(request.params.id, orgIds);
       return reply.code(204).send(null);
     },
