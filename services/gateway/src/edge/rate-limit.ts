@@ -358,7 +358,7 @@ export function memoryRateLimitStore(now: () => number = Date.now, maxKeys = 100
       let allowed = true;
       for (const { policy, key } of checks) {
         const id = `${policy.name}:${key}`;
-        const emission = (policy.windowSeconds * 1000) / policy.limit;
+        const emission = emissionMs(policy);
         const tat = Math.max(tats.get(id) ?? t, t);
         const newTat = tat + emission;
         const allowAt = newTat - emission * policy.limit;
