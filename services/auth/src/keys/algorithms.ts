@@ -15,6 +15,10 @@ interface AlgorithmSpec {
   import: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams | webcrypto.Algorithm;
   /** Hash for OpenID Connect `at_hash` / `c_hash` (Core §3.1.3.6; SHA-512 for Ed25519). */
   halfHash: 'sha256' | 'sha512';
+  /** The digest `node:crypto`'s `sign` takes (null for Ed25519, which hashes internally). */
+  signDigest: 'sha256' | null;
+  /** The `node:crypto` type (and curve) of the private key. */
+  privateKey: { type: string; curve?: string };
 }
 
 const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
@@ -22,11 +26,15 @@ const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
     generate: { name: 'ECDSA', namedCurve: 'P-256' },
     import: { name: 'ECDSA', namedCurve: 'P-256' },
     halfHash: 'sha256',
+    signDigest: 'sha256',
+    privateKey: { type: 'ec', curve: 'prime256v1' },
   },
   EdDSA: {
     generate: { name: 'Ed25519' },
     import: { name: 'Ed25519' },
     halfHash: 'sha512',
+    signDigest: null,
+    privateKey: { type: 'ed25519' },
   },
   RS256: {
     generate: {
@@ -37,6 +45,8 @@ const SPECS: Record<SigningAlgorithm, AlgorithmSpec> = {
     },
     import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
     halfHash: 'sha256',
+    signDigest: 'sha256',
+    privateKey: { type: 'rsa' },
   },
 };
 
@@ -45,7 +55,7 @@ export function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
   return Object.hasOwn(SPECS, alg);
 }
 
-/** The WebCrypto key parameters of `alg` and its half-hash. */
+/** The WebCrypto key parameters of `alg`, its half-hash and what `node:crypto` signs it with. */
 export function algorithmSpec(alg: SigningAlgorithm): AlgorithmSpec {
   return SPECS[alg];
 }
@@ -81,13 +91,6 @@ function pickPublic(jwk: JWK): JWK {
   return { kty: jwk.kty, n: jwk.n, e: jwk.e };
 }
 
-/** The `node:crypto` key type (and curve) each algorithm's private key must have. */
-const KEY_TYPES: Record<SigningAlgorithm, { type: string; curve?: string }> = {
-  ES256: { type: 'ec', curve: 'prime256v1' },
-  EdDSA: { type: 'ed25519' },
-  RS256: { type: 'rsa' },
-};
-
 /**
  * Loads a PKCS#8 private key as the `node:crypto` key the signer uses (`tokens/jws.ts`); refuses a
  * key of another type than `alg` needs.
@@ -97,7 +100,7 @@ const KEY_TYPES: Record<SigningAlgorithm, { type: string; curve?: string }> = {
  */
 export function importPrivateKey(alg: SigningAlgorithm, pkcs8: Buffer): KeyObject {
   const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  const expected = KEY_TYPES[alg];
+  const expected = SPECS[alg].privateKey;
   if (
     key.asymmetricKeyType !== expected.type ||
     (expected.curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== expected.curve)

@@ -6,6 +6,7 @@
  * per signature); both were measured against jose's `SignJWT` in `bench/token.ts` (docs/benchmarks.md).
  */
 import { sign, type SignKeyObjectInput } from 'node:crypto';
+import { algorithmSpec } from '../keys/algorithms.ts';
 import type { SigningAlgorithm } from '../config.ts';
 import type { ActiveKey } from '../keys/key-store.ts';
 
@@ -35,7 +36,7 @@ export function prepareKey(active: ActiveKey): PreparedKey {
   return {
     kid: active.kid,
     alg: active.alg,
-    digest: active.alg === 'EdDSA' ? null : 'sha256',
+    digest: algorithmSpec(active.alg).signDigest,
     signKey: { key: active.key, dsaEncoding: 'ieee-p1363' },
     accessTokenHeader: encodeJson({ alg: active.alg, kid: active.kid, typ: 'at+jwt' }),
     jwtHeader: encodeJson({ alg: active.alg, kid: active.kid, typ: 'JWT' }),
