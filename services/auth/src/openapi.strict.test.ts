@@ -24,6 +24,10 @@ const OPEN = 'object without additionalProperties: false';
 const JWK_MEMBERS =
   'a registered client JWK (RFC 7517 §4: other members are allowed and ignored); shown as registered';
 
+/** The protocol forms (documented-params.ts): read by hand, unknown parameters ignored. */
+const UNRECOGNISED_IGNORED =
+  'RFC 6749 §3.1/§3.2 (and RFC 7009, RFC 7662, RP-Initiated Logout): unrecognised parameters are ignored, not refused';
+
 const EXEMPT: Readonly<Record<string, string>> = {
   [`POST /v1/clients body.jwks.keys[]: ${OPEN}`]: JWK_MEMBERS,
   [`POST /v1/clients 201.client.jwks.keys[]: ${OPEN}`]: JWK_MEMBERS,
@@ -37,6 +41,11 @@ const EXEMPT: Readonly<Record<string, string>> = {
     'OIDC Core §5.1/§5.3.2: UserInfo claims are open-ended (sub, then what the scopes allow)',
   [`POST /oauth2/userinfo 200: ${OPEN}`]:
     'OIDC Core §5.1/§5.3.2: UserInfo claims are open-ended (sub, then what the scopes allow)',
+  [`POST /oauth2/token body: ${OPEN}`]: UNRECOGNISED_IGNORED,
+  [`POST /oauth2/introspect body: ${OPEN}`]: UNRECOGNISED_IGNORED,
+  [`POST /oauth2/revoke body: ${OPEN}`]: UNRECOGNISED_IGNORED,
+  [`POST /oauth2/authorize body: ${OPEN}`]: UNRECOGNISED_IGNORED,
+  [`POST /oauth2/logout body: ${OPEN}`]: UNRECOGNISED_IGNORED,
   [`POST /oauth2/introspect 200: ${OPEN}`]:
     "RFC 7662 §2.2: an active token's claims are passed on as signed, and servers may add members",
 };

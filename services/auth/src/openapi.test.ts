@@ -60,4 +60,55 @@ describe('auth OpenAPI document', () => {
     // The document itself is not an API operation.
     expect(documented).not.toContain('get /openapi.json');
   });
+
+  it('shows the parameters of the protocol endpoints, which read them by hand (documented-params.ts)', async () => {
+    interface Operation {
+      parameters?: Array<{ in: string; name: string }>;
+      requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+    }
+    const doc = (await request(server.url).get('/openapi.json')).body as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const formFields = (path: string, method: string) =>
+      Object.keys(
+        doc.paths[path]?.[method]?.requestBody?.content?.['application/x-www-form-urlencoded']?.schema
+          ?.properties ?? {},
+      );
+    const queryNames = (path: string) =>
+      (doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+    expect(formFields('/oauth2/token', 'post')).toEqual(
+      expect.arrayContaining([
+        'grant_type',
+        'code',
+        'code_verifier',
+        'refresh_token',
+        'resource',
+        'client_assertion',
+      ]),
+    );
+    expect(formFields('/oauth2/introspect', 'post')).toEqual(
+      expect.arrayContaining(['token', 'token_type_hint']),
+    );
+    expect(formFields('/oauth2/revoke', 'post')).toEqual(
+      expect.arrayContaining(['token', 'token_type_hint']),
+    );
+    expect(formFields('/oauth2/authorize', 'post')).toContain('code_challenge');
+    expect(queryNames('/oauth2/authorize')).toEqual(
+      expect.arrayContaining([
+        'response_type',
+        'client_id',
+        'redirect_uri',
+        'code_challenge',
+        'state',
+        'nonce',
+      ]),
+    );
+    expect(queryNames('/oauth2/logout')).toEqual(
+      expect.arrayContaining(['id_token_hint', 'post_logout_redirect_uri']),
+    );
+    // Documentation only: the token endpoint still answers a form it reads by hand with RFC 6749 JSON.
+    const res = await request(server.url).post('/oauth2/token').type('form').send({ grant_type: 'password' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'unsupported_grant_type', error_description: expect.any(String) });
+  });
 });

@@ -9,3 +9,11 @@ export type {
   OpenApiSchema,
   SchemaSide,
 } from './openapi-strict.ts';
+export {
+  hostileRequests,
+  problemDocumentExpected,
+  sampleJsonValue,
+  sendHostile,
+  sendRaw,
+} from './hostile-input.ts';
+export type { HostileReport, HostileRequest, HostileResponse } from './hostile-input.ts';

@@ -205,6 +205,16 @@ describe('/v1/clients', () => {
       .set(auth)
       .send({ name: 'X', type: 'public', grantTypes: ['client_credentials'] });
     expect(publicCc.status).toBe(400);
+    // A client with no grant type could never obtain a token: refused, not stored as a dead entry.
+    const before = (await api().get('/v1/clients').set(auth)).body.clients.length as number;
+    const noGrant = await api()
+      .post('/v1/clients')
+      .set(auth)
+      .send({ name: 'X', type: 'public', grantTypes: [] });
+    expect(noGrant.status).toBe(400);
+    expect(noGrant.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(noGrant.body.code).toBe('invalid_client_metadata');
+    expect((await api().get('/v1/clients').set(auth)).body.clients).toHaveLength(before);
     const duplicate = await api()
       .post('/v1/clients')
       .set(auth)

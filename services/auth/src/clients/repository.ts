@@ -114,6 +114,7 @@ export function normaliseClientInput(
     input.grantTypes ??
       (input.type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials']),
   );
+  if (grantTypes.length === 0) throw invalid('grantTypes must name at least one grant type');
   for (const grant of grantTypes)
     if (!GRANT_TYPES.includes(grant)) throw invalid(`unknown grant type ${grant}`);
   if (input.type === 'public' && grantTypes.includes('client_credentials')) {

@@ -11,6 +11,7 @@ import { sendExpiredRequest, sendForbiddenForm } from '../login/pages.ts';
 import { PATHS, pathWithQuery } from '../flows/paths.ts';
 import type { ConsentStore } from './store.ts';
 import { sendConsentPage } from './page.ts';
+import { PAGE_FORM_TYPES } from '../oauth/documented-params.ts';
 
 /** Dependencies of {@link registerConsentRoutes}. */
 export interface ConsentRouteDeps {
@@ -54,20 +55,24 @@ export function registerConsentRoutes(app: HttpServer, deps: ConsentRouteDeps): 
     });
   });
 
-  app.post(PATHS.consent, { schema: { body: ConsentForm } }, async (request, reply) => {
-    const form = request.body;
-    const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-    if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
-    const userId = check.current.session.userId;
-    const pending = await deps.pending.load(check.current, form.interaction);
-    if (!pending) return sendExpiredRequest(reply);
-    if (form.decision !== 'allow') {
-      const denied = new AuthorizeError(AUTHORIZE_ERRORS.ACCESS_DENIED, 'the user denied the request');
-      return deps.flow.reject(request, reply, pending.interaction, pending.authz, denied);
-    }
-    await deps.consents.grant(userId, pending.authz.client.clientId, pending.authz.scopes);
-    return reply
-      .header('cache-control', 'no-store')
-      .redirect(pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }), 303);
-  });
+  app.post(
+    PATHS.consent,
+    { schema: { consumes: PAGE_FORM_TYPES, body: ConsentForm } },
+    async (request, reply) => {
+      const form = request.body;
+      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
+      if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
+      const userId = check.current.session.userId;
+      const pending = await deps.pending.load(check.current, form.interaction);
+      if (!pending) return sendExpiredRequest(reply);
+      if (form.decision !== 'allow') {
+        const denied = new AuthorizeError(AUTHORIZE_ERRORS.ACCESS_DENIED, 'the user denied the request');
+        return deps.flow.reject(request, reply, pending.interaction, pending.authz, denied);
+      }
+      await deps.consents.grant(userId, pending.authz.client.clientId, pending.authz.scopes);
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }), 303);
+    },
+  );
 }

@@ -8,6 +8,7 @@ import { redirectOrigin, type PendingRequests } from '../oauth/authorize/pending
 import { PATHS, pathWithQuery } from '../flows/paths.ts';
 import { checkFormPost } from './form-guard.ts';
 import { sendExpiredRequest, sendForbiddenForm, sendOrganizationPage } from './pages.ts';
+import { PAGE_FORM_TYPES } from '../oauth/documented-params.ts';
 
 /** Dependencies of {@link registerOrganizationRoutes}. */
 export interface OrganizationRouteDeps {
@@ -50,29 +51,33 @@ export function registerOrganizationRoutes(app: HttpServer, deps: OrganizationRo
     });
   });
 
-  app.post(PATHS.organization, { schema: { body: OrganizationForm } }, async (request, reply) => {
-    const form = request.body;
-    const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-    if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
-    const { current } = check;
-    const userId = check.current.session.userId;
-    const pending = await deps.pending.load(current, form.interaction);
-    if (!pending) return sendExpiredRequest(reply);
-    const organizations = await deps.users.listOrganizations(userId);
-    const chosen = organizations.find((org) => org.id === form.org_id);
-    if (!chosen) {
-      return sendOrganizationPage(reply, 400, {
-        csrf: csrfToken(current.token),
-        interaction: pending.interaction.id,
-        clientName: pending.authz.client.name,
-        organizations,
-        error: 'Choose one of your organizations.',
-        formTargets: redirectOrigin(pending.authz),
-      });
-    }
-    await deps.sessions.store.setOrganization(current.session.id, chosen.id);
-    return reply
-      .header('cache-control', 'no-store')
-      .redirect(pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }), 303);
-  });
+  app.post(
+    PATHS.organization,
+    { schema: { consumes: PAGE_FORM_TYPES, body: OrganizationForm } },
+    async (request, reply) => {
+      const form = request.body;
+      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
+      if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
+      const { current } = check;
+      const userId = check.current.session.userId;
+      const pending = await deps.pending.load(current, form.interaction);
+      if (!pending) return sendExpiredRequest(reply);
+      const organizations = await deps.users.listOrganizations(userId);
+      const chosen = organizations.find((org) => org.id === form.org_id);
+      if (!chosen) {
+        return sendOrganizationPage(reply, 400, {
+          csrf: csrfToken(current.token),
+          interaction: pending.interaction.id,
+          clientName: pending.authz.client.name,
+          organizations,
+          error: 'Choose one of your organizations.',
+          formTargets: redirectOrigin(pending.authz),
+        });
+      }
+      await deps.sessions.store.setOrganization(current.session.id, chosen.id);
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }), 303);
+    },
+  );
 }

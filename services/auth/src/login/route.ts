@@ -20,6 +20,7 @@ import {
   sendLoginPage,
   sendSignedInPage,
 } from './pages.ts';
+import { PAGE_FORM_TYPES } from '../oauth/documented-params.ts';
 
 /** Dependencies of {@link registerLoginRoutes}. */
 export interface LoginRouteDeps {
@@ -63,41 +64,51 @@ export function registerLoginRoutes(app: HttpServer, deps: LoginRouteDeps): void
     return sendLoginPage(reply, 200, loginModel(current, pending));
   });
 
-  app.post(PATHS.login, { schema: { body: LoginForm } }, async (request, reply) => {
-    const form = request.body;
-    const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-    if (!check.ok) return sendForbiddenForm(reply);
-    const current = check.current;
-    const pending =
-      form.interaction === undefined ? undefined : await deps.pending.load(current, form.interaction);
-    if (form.interaction !== undefined && !pending) return sendExpiredRequest(reply);
+  app.post(
+    PATHS.login,
+    { schema: { consumes: PAGE_FORM_TYPES, body: LoginForm } },
+    async (request, reply) => {
+      const form = request.body;
+      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
+      if (!check.ok) return sendForbiddenForm(reply);
+      const current = check.current;
+      const pending =
+        form.interaction === undefined ? undefined : await deps.pending.load(current, form.interaction);
+      if (form.interaction !== undefined && !pending) return sendExpiredRequest(reply);
 
-    const email = (form.email ?? '').trim();
-    const password = form.password ?? '';
-    const verdict = await deps.guard.before(email, request.ip);
-    if (!verdict.allowed) {
-      deps.metrics?.logins.inc({ result: 'locked' });
-      deps.metrics?.lockouts.inc({ scope: verdict.lockedBy });
-      request.log.warn({ ip: request.ip }, 'login refused: too many failed attempts');
-      reply.header('retry-after', String(verdict.retryAfterSeconds));
-      return sendLoginPage(reply, 429, { ...loginModel(current, pending), email, error: TOO_MANY_ATTEMPTS });
-    }
-    const verified = email && password ? await deps.users.verifyCredentials(email, password) : undefined;
-    if (!verified) {
-      deps.metrics?.logins.inc({ result: 'failure' });
-      await deps.guard.failed(email, request.ip);
-      return sendLoginPage(reply, 401, {
-        ...loginModel(current, pending),
-        email,
-        error: INVALID_CREDENTIALS,
-      });
-    }
-    deps.metrics?.logins.inc({ result: 'success' });
-    await deps.guard.succeeded(email);
-    await startSession(reply, deps, current, verified.userId);
-    const next = pending ? pathWithQuery(PATHS.resume, { interaction: pending.interaction.id }) : PATHS.login;
-    return reply.header('cache-control', 'no-store').redirect(next, 303);
-  });
+      const email = (form.email ?? '').trim();
+      const password = form.password ?? '';
+      const verdict = await deps.guard.before(email, request.ip);
+      if (!verdict.allowed) {
+        deps.metrics?.logins.inc({ result: 'locked' });
+        deps.metrics?.lockouts.inc({ scope: verdict.lockedBy });
+        request.log.warn({ ip: request.ip }, 'login refused: too many failed attempts');
+        reply.header('retry-after', String(verdict.retryAfterSeconds));
+        return sendLoginPage(reply, 429, {
+          ...loginModel(current, pending),
+          email,
+          error: TOO_MANY_ATTEMPTS,
+        });
+      }
+      const verified = email && password ? await deps.users.verifyCredentials(email, password) : undefined;
+      if (!verified) {
+        deps.metrics?.logins.inc({ result: 'failure' });
+        await deps.guard.failed(email, request.ip);
+        return sendLoginPage(reply, 401, {
+          ...loginModel(current, pending),
+          email,
+          error: INVALID_CREDENTIALS,
+        });
+      }
+      deps.metrics?.logins.inc({ result: 'success' });
+      await deps.guard.succeeded(email);
+      await startSession(reply, deps, current, verified.userId);
+      const next = pending
+        ? pathWithQuery(PATHS.resume, { interaction: pending.interaction.id })
+        : PATHS.login;
+      return reply.header('cache-control', 'no-store').redirect(next, 303);
+    },
+  );
 }
 
 function loginModel(current: CurrentSession, pending: PendingRequest | undefined) {

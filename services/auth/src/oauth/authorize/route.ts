@@ -6,6 +6,13 @@ import { sendExpiredRequest } from '../../login/pages.ts';
 import type { AuthorizeFlow } from './flow.ts';
 import type { Interactions } from './interactions.ts';
 import { readAuthorizationParams } from './params.ts';
+import {
+  authorizationRequest,
+  documentedForm,
+  documentedQuery,
+  FORM_BOUND,
+  QUERY_BOUND,
+} from '../documented-params.ts';
 
 /** Dependencies of {@link registerAuthorizeRoutes}. */
 export interface AuthorizeRouteDeps {
@@ -22,15 +29,23 @@ export interface AuthorizeRouteDeps {
  * never a problem+json body the browser would show.
  */
 export function registerAuthorizeRoutes(app: HttpServer, deps: AuthorizeRouteDeps): void {
-  app.get(PATHS.authorize, async (request, reply) => {
-    const session = await deps.sessions.current(request);
-    return deps.flow.run(request, reply, readAuthorizationParams(request.query), session, undefined);
-  });
+  app.get(
+    PATHS.authorize,
+    { config: documentedQuery(authorizationRequest(QUERY_BOUND)) },
+    async (request, reply) => {
+      const session = await deps.sessions.current(request);
+      return deps.flow.run(request, reply, readAuthorizationParams(request.query), session, undefined);
+    },
+  );
 
-  app.post(PATHS.authorize, async (request, reply) => {
-    const session = await deps.sessions.current(request);
-    return deps.flow.run(request, reply, readAuthorizationParams(request.body), session, undefined);
-  });
+  app.post(
+    PATHS.authorize,
+    { config: documentedForm(authorizationRequest(FORM_BOUND)) },
+    async (request, reply) => {
+      const session = await deps.sessions.current(request);
+      return deps.flow.run(request, reply, readAuthorizationParams(request.body), session, undefined);
+    },
+  );
 
   app.get(
     PATHS.resume,

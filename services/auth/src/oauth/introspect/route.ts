@@ -16,6 +16,7 @@ import { LocalAccessTokenVerifier } from '../../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
 import { OAuthError } from '../errors.ts';
 import { readOAuthForm } from '../form.ts';
+import { documentedForm, TokenHintRequest } from '../documented-params.ts';
 
 export const INTROSPECTION_PATH = '/oauth2/introspect';
 
@@ -75,7 +76,11 @@ function mayIntrospect(client: OAuthClient, claims: { client_id?: unknown; aud?:
  * registerIntrospectionRoute(scope, { authenticator, verifier, denylist, refreshTokens, issuer });
  */
 export function registerIntrospectionRoute(app: HttpServer, deps: IntrospectionRouteDeps): void {
-  app.post(INTROSPECTION_PATH, { schema: { response: { 200: IntrospectionResponse } } }, async (request) => {
+  const options = {
+    config: documentedForm(TokenHintRequest),
+    schema: { response: { 200: IntrospectionResponse } },
+  };
+  app.post(INTROSPECTION_PATH, options, async (request) => {
     const { params } = readOAuthForm(request.body);
     const { client, method } = await deps.authenticator.authenticateWithMethod(request, params);
     if (method === 'none')

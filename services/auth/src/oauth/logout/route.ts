@@ -15,6 +15,14 @@ import { redirectStatus } from '../authorize/respond.ts';
 import { MAX_STATE_LENGTH } from '../authorize/checks/check-state-and-nonce.ts';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint.ts';
 import { sendLogoutConfirmPage, sendLogoutErrorPage, sendSignedOutPage } from './pages.ts';
+import {
+  documentedForm,
+  documentedQuery,
+  FORM_BOUND,
+  PAGE_FORM_TYPES,
+  logoutRequest,
+  QUERY_BOUND,
+} from '../documented-params.ts';
 
 /** Dependencies of {@link registerLogoutRoutes}. */
 export interface LogoutRouteDeps {
@@ -118,25 +126,32 @@ export function registerLogoutRoutes(app: HttpServer, deps: LogoutRouteDeps): vo
     });
   }
 
-  app.get(PATHS.endSession, (request, reply) => rpInitiated(request, reply, request.query));
-  app.post(PATHS.endSession, (request, reply) => rpInitiated(request, reply, request.body));
-  app.get(PATHS.logout, (request, reply) => rpInitiated(request, reply, request.query));
+  const query = { config: documentedQuery(logoutRequest(QUERY_BOUND)) };
+  app.get(PATHS.endSession, query, (request, reply) => rpInitiated(request, reply, request.query));
+  app.post(PATHS.endSession, { config: documentedForm(logoutRequest(FORM_BOUND)) }, (request, reply) =>
+    rpInitiated(request, reply, request.body),
+  );
+  app.get(PATHS.logout, query, (request, reply) => rpInitiated(request, reply, request.query));
 
-  app.post(PATHS.logout, { schema: { body: ConfirmForm } }, async (request, reply) => {
-    const form = request.body;
-    if (isForeignOrigin(request, deps.ownOrigin)) return sendForbiddenForm(reply);
-    const resolved = await resolve({
-      client_id: form.client_id,
-      post_logout_redirect_uri: form.post_logout_redirect_uri,
-      state: form.state,
-    });
-    if (typeof resolved === 'string') return sendLogoutErrorPage(reply, resolved);
-    const current = await deps.sessions.current(request);
-    if (current && isSignedIn(current.session)) {
-      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-      if (!check.ok) return sendForbiddenForm(reply);
-    }
-    await endSession(reply, current);
-    return finish(request, reply, resolved);
-  });
+  app.post(
+    PATHS.logout,
+    { schema: { consumes: PAGE_FORM_TYPES, body: ConfirmForm } },
+    async (request, reply) => {
+      const form = request.body;
+      if (isForeignOrigin(request, deps.ownOrigin)) return sendForbiddenForm(reply);
+      const resolved = await resolve({
+        client_id: form.client_id,
+        post_logout_redirect_uri: form.post_logout_redirect_uri,
+        state: form.state,
+      });
+      if (typeof resolved === 'string') return sendLogoutErrorPage(reply, resolved);
+      const current = await deps.sessions.current(request);
+      if (current && isSignedIn(current.session)) {
+        const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
+        if (!check.ok) return sendForbiddenForm(reply);
+      }
+      await endSession(reply, current);
+      return finish(request, reply, resolved);
+    },
+  );
 }

@@ -11,6 +11,7 @@ import { LocalAccessTokenVerifier } from '../../tokens/verifier.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
 import { OAuthError } from '../errors.ts';
 import { readOAuthForm } from '../form.ts';
+import { documentedForm, TokenHintRequest } from '../documented-params.ts';
 
 export const REVOCATION_PATH = '/oauth2/revoke';
 
@@ -30,7 +31,7 @@ export interface RevocationRouteDeps {
  * registerRevocationRoute(scope, { authenticator, verifier, denylist, refreshTokens });
  */
 export function registerRevocationRoute(app: HttpServer, deps: RevocationRouteDeps): void {
-  app.post(REVOCATION_PATH, async (request, reply) => {
+  app.post(REVOCATION_PATH, { config: documentedForm(TokenHintRequest) }, async (request, reply) => {
     const { params } = readOAuthForm(request.body);
     const client = await deps.authenticator.authenticate(request, params);
     const token = params.token;

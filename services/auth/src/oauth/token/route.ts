@@ -11,6 +11,7 @@ import type { GrantHandler, GrantType } from '../../contracts.ts';
 import type { TesseraClientAuthenticator } from '../client-auth.ts';
 import { OAuthError } from '../errors.ts';
 import { checkResources, readOAuthForm } from '../form.ts';
+import { documentedForm, TokenRequest } from '../documented-params.ts';
 
 export const TOKEN_PATH = '/oauth2/token';
 
@@ -61,7 +62,11 @@ export function registerTokenRoute(app: HttpServer, deps: TokenRouteDeps): void 
     handlers.set(grant.grantType, grant);
   }
 
-  app.post(TOKEN_PATH, { schema: { response: { 200: TokenResponseSchema } } }, async (request) => {
+  const options = {
+    config: documentedForm(TokenRequest),
+    schema: { response: { 200: TokenResponseSchema } },
+  };
+  app.post(TOKEN_PATH, options, async (request) => {
     const { params, resources } = readOAuthForm(request.body);
     const grantType = params.grant_type;
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
