@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '@tessera/kernel';
 import type { BrowserSessions } from '../../sessions/browser.ts';
 import { PATHS } from '../../flows/paths.ts';
@@ -29,22 +30,24 @@ export interface AuthorizeRouteDeps {
  * never a problem+json body the browser would show.
  */
 export function registerAuthorizeRoutes(app: HttpServer, deps: AuthorizeRouteDeps): void {
+  // The same request either way (OIDC Core §3.1.2.1): only where its parameters are read differs.
+  const start =
+    (parameters: (request: FastifyRequest) => unknown) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const session = await deps.sessions.current(request);
+      return deps.flow.run(request, reply, readAuthorizationParams(parameters(request)), session, undefined);
+    };
+  const query = { config: documentedQuery(authorizationRequest(QUERY_BOUND)) };
   app.get(
     PATHS.authorize,
-    { config: documentedQuery(authorizationRequest(QUERY_BOUND)) },
-    async (request, reply) => {
-      const session = await deps.sessions.current(request);
-      return deps.flow.run(request, reply, readAuthorizationParams(request.query), session, undefined);
-    },
+    query,
+    start((request) => request.query),
   );
-
+  const form = { config: documentedForm(authorizationRequest(FORM_BOUND)) };
   app.post(
     PATHS.authorize,
-    { config: documentedForm(authorizationRequest(FORM_BOUND)) },
-    async (request, reply) => {
-      const session = await deps.sessions.current(request);
-      return deps.flow.run(request, reply, readAuthorizationParams(request.body), session, undefined);
-    },
+    form,
+    start((request) => request.body),
   );
 
   app.get(
