@@ -550,6 +550,47 @@ describe('edge protection', () => {
     expect(auth.hits).toHaveLength(1);
     expect(auth.hits[0]!.headers['content-length']).toBe('3000');
   });
+
+  it('forwards a body sent with Expect: 100-continue: the edge answers the 100, the upstream gets the body', async () => {
+    const auth = await upstream('auth');
+    const gw = await gateway({ pools: { auth: { blue: [auth.url] } } });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (gw.app.server.address() as AddressInfo).port;
+    // What curl does for a body over 1 KiB: send the headers, wait for 100 Continue, then the body.
+    const answer = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const body = `grant_type=client_credentials&pad=${'x'.repeat(3_000)}`;
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/oauth2/token',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(body),
+            expect: '100-continue',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+        },
+      );
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(answer).toEqual({ status: 200, continued: true });
+    expect(auth.hits).toHaveLength(1);
+    expect(auth.hits[0]!.headers.expect).toBeUndefined();
+    expect(auth.hits[0]!.headers['content-length']).toBe(
+      String(3_000 + 'grant_type=client_credentials&pad='.length),
+    );
+  });
 });
 
 describe('configuration reload and TLS', () => {

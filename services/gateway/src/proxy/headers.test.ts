@@ -55,6 +55,14 @@ describe('responseHeaders', () => {
     );
     expect(pairs(out)).toEqual([['etag', '"1"']]);
   });
+
+  it('drops the fields the upstream names in Connection (RFC 9110 §7.6.1)', () => {
+    const out = responseHeaders(
+      { connection: 'close, X-Internal-Route', 'x-internal-route': 'pool-b', etag: '"1"' },
+      {},
+    );
+    expect(pairs(out)).toEqual([['etag', '"1"']]);
+  });
 });
 
 describe('forwardHeaders', () => {
@@ -80,6 +88,28 @@ describe('forwardHeaders', () => {
     expect(header(out, 'x-forwarded-proto')).toBe('http');
     expect(header(out, 'x-forwarded-host')).toBe('id.example');
     expect(header(out, 'x-request-id')).toBe('req-1');
+  });
+
+  it('drops Expect, which this hop answers, and the fields the client names in Connection', () => {
+    const out = forwardHeaders(
+      {
+        expect: '100-continue',
+        connection: 'keep-alive, X-Debug',
+        'x-debug': '1',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': '3000',
+      },
+      ctx,
+    );
+    expect(header(out, 'expect')).toBeUndefined();
+    expect(header(out, 'connection')).toBeUndefined();
+    expect(header(out, 'x-debug')).toBeUndefined();
+    expect(header(out, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(header(out, 'content-length')).toBe('3000');
+    // What the edge sets itself cannot be removed that way.
+    const named = forwardHeaders({ connection: 'x-request-id, x-forwarded-for' }, ctx);
+    expect(header(named, 'x-request-id')).toBe('req-1');
+    expect(header(named, 'x-forwarded-for')).toBe('203.0.113.9');
   });
 
   it('extends the chain of a trusted proxy', () => {

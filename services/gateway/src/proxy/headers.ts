@@ -14,6 +14,27 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/**
+ * Request headers this hop consumes. `Expect`: Node's server has already answered
+ * `100-continue` to the client (and refuses any other expectation with 417), so the body is on
+ * its way; the upstream gets it without the handshake (undici refuses to send `Expect` at all).
+ */
+const CONSUMED_REQUEST = new Set(['expect']);
+
+/**
+ * The fields a `Connection` header names (RFC 9110 §7.6.1): options for this connection only,
+ * which a proxy removes along with the hop-by-hop fields.
+ */
+function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const names = new Set<string>();
+  for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name) names.add(name);
+  }
+  return names.size > 0 ? names : undefined;
+}
+
 /** Upstream response headers the edge drops (version leaks). */
 const STRIPPED_RESPONSE = new Set([...HOP_BY_HOP, 'server', 'x-powered-by']);
 
@@ -30,16 +51,19 @@ export interface ForwardContext {
 
 /**
  * Request headers for the upstream as a flat `[name, value, name, value, …]` list (what undici
- * takes without copying): hop-by-hop removed, `x-request-id` set, and `x-forwarded-for/proto/host`
- * rebuilt so a client that is not a trusted proxy cannot spoof them.
+ * takes without copying): hop-by-hop fields, the fields `Connection` names and `Expect` removed,
+ * `x-request-id` set, and `x-forwarded-for/proto/host` rebuilt so a client that is not a trusted
+ * proxy cannot spoof them.
  *
  * @example
  * const headers = forwardHeaders(request.headers, ctx);
  */
 export function forwardHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): string[] {
   const out: string[] = [];
+  const options = connectionOptions(incoming.connection);
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name.startsWith('x-forwarded-') || name === 'x-request-id') continue;
+    if (HOP_BY_HOP.has(name) || CONSUMED_REQUEST.has(name) || options?.has(name)) continue;
+    if (name.startsWith('x-forwarded-') || name === 'x-request-id') continue;
     const value = incoming[name];
     if (typeof value === 'string') out.push(name, value);
     else if (value !== undefined) for (const v of value) out.push(name, v);
@@ -63,7 +87,8 @@ export type HeaderList = OutgoingHttpHeader[];
 /**
  * The response headers for the client as one flat list for `writeHead`: the edge's own headers
  * (security headers, CORS, RateLimit, request id) unless the upstream sent the same field, then
- * the upstream's headers minus hop-by-hop ones, `Server` and `X-Powered-By`. An upstream header
+ * the upstream's headers minus hop-by-hop ones (and those its `Connection` names), `Server` and
+ * `X-Powered-By`. An upstream header
  * wins over the edge's (e.g. a route's own Content-Security-Policy), except that a policy without
  * `frame-ancestors` gets `frame-ancestors 'none'` added.
  *
@@ -80,9 +105,10 @@ export function responseHeaders(
     if (value === undefined || upstream[name] !== undefined) continue;
     out.push(name, value);
   }
+  const options = connectionOptions(upstream.connection);
   for (const name in upstream) {
     const value = upstream[name];
-    if (value === undefined || STRIPPED_RESPONSE.has(name)) continue;
+    if (value === undefined || STRIPPED_RESPONSE.has(name) || options?.has(name)) continue;
     out.push(name, name === 'content-security-policy' ? withFrameAncestors(value) : value);
   }
   return out;
