@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Type } from 'typebox';
@@ -144,6 +145,25 @@ describe('createHttpServer', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(literal.statusCode).not.toBe(400);
+  });
+
+  it('refuses a request with two Host lines with 400 (RFC 9112 §3.2)', async () => {
+    const server = build();
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as AddressInfo).port;
+    const send = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`${head}connection: close\r\n\r\n`));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const twice = await send('GET /things?limit=3 HTTP/1.1\r\nhost: a.example\r\nHost: b.example\r\n');
+    expect(twice).toMatch(/^HTTP\/1\.1 400 /);
+    expect(twice).toContain('application/problem+json');
+    expect(twice).toContain('"code":"repeated_host"');
+    expect(await send('GET /things?limit=3 HTTP/1.1\r\nhost: a.example\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it('answers 415 for a wrong content type, 413 over the body limit, 405 for a wrong method, 404 otherwise', async () => {

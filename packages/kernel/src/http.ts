@@ -185,6 +185,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       request.traceContext = captureServerContext();
       setServerRoute(request.traceContext, request.method, request.routeOptions.url);
     }
+    // RFC 9112 §3.2: a request with more than one Host line is refused (which one names the
+    // target would be a guess, and the guess is how host-confusion attacks start).
+    if (repeatsHost(request.raw.rawHeaders)) {
+      done(new BadRequestError('repeated_host', 'the request must carry exactly one Host header'));
+      return;
+    }
     // PostgreSQL text cannot hold U+0000: refuse it at the edge instead of failing in the database.
     if (request.url.includes('%00')) {
       done(new BadRequestError('nul_character', 'the URL must not contain a NUL character (%00)'));
@@ -378,4 +384,16 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether Node's raw header list (`[name, value, …]`) holds more than one Host line. */
+function repeatsHost(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
 }
