@@ -1,4 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import proxyAddr from '@fastify/proxy-addr';
@@ -349,7 +350,16 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     });
     // A chunked body announces no length: read it up to the limit first, so a body over it is
     // refused (413) before any upstream sees the request.
-    const body = hasBody ? (chunked ? await readUpTo(request.raw, limit) : request.raw) : null;
+    let body: Buffer | IncomingMessage | null = null;
+    if (hasBody) {
+      try {
+        body = chunked ? await readUpTo(request.raw, limit) : request.raw;
+      } catch (err) {
+        // Our own refusal (413) ends the read too, and leaves the request incomplete: not a departure.
+        if (!(err instanceof AppError) && clientGone(request)) return abandon(request, reply);
+        throw err;
+      }
+    }
     const res = reply.raw;
     const target = {
       res,
@@ -416,6 +426,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
         return reply;
       } catch (err) {
         metrics.upstreamDuration.observe({ upstream: pool.name }, (performance.now() - started) / 1000);
+        // The client closed its connection while its body was being forwarded: the exchange
+        // failed, but not because of the upstream. No connection-error count, no strike on the
+        // instance's circuit (three aborted uploads would otherwise cut off a healthy instance),
+        // no 5xx report.
+        if (hasBody && clientGone(request)) {
+          metrics.upstreamRequests.inc({ upstream: pool.name, status: 'client_closed' });
+          return abandon(request, reply);
+        }
         const code = (err as { code?: string }).code ?? '';
         if (TIMEOUT_ERRORS.has(code)) {
           metrics.upstreamErrors.inc({ upstream: pool.name, kind: 'timeout' });
@@ -667,6 +685,23 @@ function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();
   return timingSafeEqual(ha, hb);
+}
+
+/** Whether the client closed its connection before its whole request arrived. */
+function clientGone(request: FastifyRequest): boolean {
+  return !request.raw.complete && request.raw.socket.destroyed;
+}
+
+/**
+ * Gives up on a request whose client is gone: nothing can be sent, so the reply is taken over and
+ * closed, recorded with nginx's 499 (client closed request), a client-side status, not an error.
+ */
+function abandon(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  request.log.info('client closed the connection before its request body arrived');
+  reply.raw.statusCode = 499;
+  reply.hijack();
+  reply.raw.destroy();
+  return reply;
 }
 
 async function readUpTo(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {

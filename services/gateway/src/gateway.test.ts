@@ -551,6 +551,46 @@ describe('edge protection', () => {
     expect(auth.hits[0]!.headers['content-length']).toBe('3000');
   });
 
+  it('does not hold a client that leaves mid-body against the upstream: no error, no circuit strike, no report', async () => {
+    const auth = await upstream('auth');
+    const gw = await gateway({ pools: { auth: { blue: [auth.url] } } });
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (gw.app.server.address() as AddressInfo).port;
+    // Announces 3,000 bytes, sends a few, then goes away (a phone losing its network mid-upload);
+    // chunked too, which the edge reads whole before forwarding. More than the breaker's threshold.
+    const leave = (framing: string) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            `POST /oauth2/token HTTP/1.1\r\nhost: a\r\ncontent-type: application/x-www-form-urlencoded\r\n${framing}\r\n`,
+          );
+          socket.write(framing.startsWith('content-length') ? 'grant_type=client' : '5\r\ngrant\r\n');
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+      });
+    for (let i = 0; i < 4; i++) await leave('content-length: 3000\r\n');
+    const hitsBefore = auth.hits.length;
+    for (let i = 0; i < 2; i++) await leave('transfer-encoding: chunked\r\n');
+    // An unfinished chunked body is never forwarded, not even truncated.
+    expect(auth.hits.length).toBe(hitsBefore);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const metrics = (await request(gw.app.server).get('/metrics')).text;
+    expect(metrics).not.toMatch(/tessera_upstream_errors_total\{upstream="auth"/);
+    expect(metrics).not.toMatch(/tessera_errors_reported_total\{[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /tessera_upstream_requests_total\{upstream="auth",status="client_closed",service="gateway"\} 4/,
+    );
+    expect(metrics).toMatch(
+      /tessera_upstream_circuit_state\{upstream="auth",instance="[^"]+",service="gateway"\} 0/,
+    );
+    // The instance still takes requests.
+    const res = await request(gw.app.server).post('/oauth2/token').type('form').send({ grant_type: 'x' });
+    expect(res.status).toBe(200);
+    expect(res.body.from).toBe('auth');
+  });
+
   it('forwards a body sent with Expect: 100-continue: the edge answers the 100, the upstream gets the body', async () => {
     const auth = await upstream('auth');
     const gw = await gateway({ pools: { auth: { blue: [auth.url] } } });
