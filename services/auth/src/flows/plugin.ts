@@ -25,6 +25,7 @@ import { BrowserSessions } from '../sessions/browser.ts';
 import { SessionCookie } from '../sessions/cookie.ts';
 import { SessionStore } from '../sessions/store.ts';
 import { assertFlowConfig, type FlowDeps } from './deps.ts';
+import { pageErrorHandler } from '../login/page-errors.ts';
 
 /** What `app.ts` plugs in: the pages and endpoints, two grant handlers, and the refresh-token store. */
 export interface Flows {
@@ -114,26 +115,30 @@ export function createFlows(deps: FlowDeps): Flows {
       if (!app.hasRequestDecorator('cookies')) await app.register(cookie);
       if (!app.hasContentTypeParser('application/x-www-form-urlencoded'))
         await app.register(formbody, { parser: parseForm });
-      registerAuthorizeRoutes(app, { flow, sessions, interactions });
-      registerLoginRoutes(app, {
-        sessions,
-        pending,
-        interactions,
-        families,
-        users: deps.users,
-        guard,
-        ownOrigin,
-        metrics: deps.metrics,
-      });
-      registerOrganizationRoutes(app, { sessions, pending, users: deps.users, ownOrigin });
-      registerConsentRoutes(app, { sessions, pending, consents, flow, ownOrigin });
-      registerLogoutRoutes(app, {
-        sessions,
-        families,
-        clients: deps.clients,
-        jwks: deps.jwks,
-        issuer,
-        ownOrigin,
+      // The browser pages answer their refusals as pages (login/page-errors.ts).
+      await app.register(async (pages) => {
+        pages.setErrorHandler(pageErrorHandler);
+        registerAuthorizeRoutes(pages, { flow, sessions, interactions });
+        registerLoginRoutes(pages, {
+          sessions,
+          pending,
+          interactions,
+          families,
+          users: deps.users,
+          guard,
+          ownOrigin,
+          metrics: deps.metrics,
+        });
+        registerOrganizationRoutes(pages, { sessions, pending, users: deps.users, ownOrigin });
+        registerConsentRoutes(pages, { sessions, pending, consents, flow, ownOrigin });
+        registerLogoutRoutes(pages, {
+          sessions,
+          families,
+          clients: deps.clients,
+          jwks: deps.jwks,
+          issuer,
+          ownOrigin,
+        });
       });
       registerUserinfoRoutes(app, {
         users: deps.users,

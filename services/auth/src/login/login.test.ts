@@ -114,6 +114,34 @@ describe('the login page', () => {
   });
 });
 
+describe('refusals on the pages', () => {
+  it('shows a browser a page for a malformed page request, and an API client a problem document', async () => {
+    const tooLong = `/login?interaction=${'a'.repeat(65)}`;
+    const page = await browser(server).get(tooLong).set('accept', 'text/html,application/xhtml+xml');
+    expect(page.status).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.text).toContain('interaction must NOT have more than 64 characters');
+    const nul = await browser(server)
+      .get('/oauth2/authorize?client_id=a%00b&response_type=code')
+      .set('accept', 'text/html');
+    expect(nul.status).toBe(400);
+    expect(nul.headers['content-type']).toMatch(/^text\/html/);
+    expect(nul.text).toContain('NUL character');
+    const form = await browser(server)
+      .post('/login')
+      .set('accept', 'text/html')
+      .type('form')
+      .send({ interaction: 'x', email: 'a@example.com', password: 'p'.repeat(5_000), csrf: 'c' });
+    expect(form.status).toBe(400);
+    expect(form.headers['content-type']).toMatch(/^text\/html/);
+    const api = await browser(server).get(tooLong).set('accept', 'application/json');
+    expect(api.status).toBe(400);
+    expect(api.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(api.body.code).toBe('validation_failed');
+  });
+});
+
 describe('POST /login: CSRF and Origin', () => {
   it('refuses a post without a CSRF token with 403 and changes nothing', async () => {
     const { clientId, email } = await newAccount();
