@@ -30,6 +30,7 @@ import {
 } from '@tessera/telemetry';
 import { fetchClientOrigins, withClientOrigins } from './edge/client-origins.ts';
 import { applyCors, type CorsPolicy } from './edge/cors.ts';
+import { isBrowserPage, sendRefusalPage, wantsHtml } from './edge/refusal-page.ts';
 import {
   limitHeader,
   memoryRateLimitStore,
@@ -487,13 +488,17 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
         return sendTokenError(reply, err);
       }
     }
-    await rateLimit(request, reply, route.routeClass, claims);
     try {
+      await rateLimit(request, reply, route.routeClass, claims);
       return await forward(request, reply, route);
     } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
       // The edge's own refusal of an oversized body, on an endpoint whose clients read OAuth errors.
-      if (err instanceof AppError && err.code === 'payload_too_large' && OAUTH_JSON_PATHS.has(path))
+      if (err.code === 'payload_too_large' && OAUTH_JSON_PATHS.has(path))
         return sendOAuthBodyTooLarge(reply, path);
+      // A refusal on a page a person sees, to a browser: a page, not JSON on screen.
+      if (isBrowserPage(path, route.routeClass) && wantsHtml(request))
+        return sendRefusalPage(request, reply, err);
       throw err;
     }
   };

@@ -293,6 +293,45 @@ describe('rate limiting', () => {
     expect(users.hits).toHaveLength(3);
   });
 
+  it('shows a browser on the login pages a page when the edge refuses it, and keeps problem+json elsewhere', async () => {
+    const auth = await upstream('auth');
+    const base = defaultGatewayConfig({ pools: {} }).rateLimits;
+    const gw = await gateway({
+      pools: { auth: { blue: [auth.url] } },
+      rateLimits: {
+        ...base,
+        perIp: {
+          ...base.perIp,
+          login: { name: 'login-ip', limit: 1, windowSeconds: 60 },
+          oauth: { name: 'oauth-ip', limit: 1, windowSeconds: 60 },
+        },
+      },
+    });
+    const html = 'text/html,application/xhtml+xml';
+    expect((await request(gw.app.server).get('/login').set('accept', html)).status).toBe(200);
+    const page = await request(gw.app.server).get('/login').set('accept', html);
+    expect(page.status).toBe(429);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['retry-after']).toMatch(/^\d+$/);
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.text).toContain('<h1>Too Many Requests</h1>');
+    expect(page.text).toMatch(/Wait \d+ seconds and try again\./);
+    // An API client on the same page gets the problem document; so does a browser on an API route.
+    const api = await request(gw.app.server).get('/login').set('accept', 'application/json');
+    expect(api.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(api.body.code).toBe('rate_limited');
+    // The authorization endpoint is a page too; discovery (same route class) is not.
+    expect((await request(gw.app.server).get('/oauth2/authorize').set('accept', html)).status).toBe(200);
+    const authorize = await request(gw.app.server).get('/oauth2/authorize').set('accept', html);
+    expect(authorize.status).toBe(429);
+    expect(authorize.headers['content-type']).toMatch(/^text\/html/);
+    const discovery = await request(gw.app.server)
+      .get('/.well-known/openid-configuration')
+      .set('accept', html);
+    expect(discovery.status).toBe(429);
+    expect(discovery.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('shares limits between two gateway instances through Redis', async () => {
     const users = await upstream('users');
     const prefix = testKeyPrefix('rl');

@@ -180,7 +180,9 @@ export function describeProxiedRoutes(routes: readonly RouteEntry[]): string {
     "The gateway's own refusals (404, 413 over the route class's body limit, 429, 503, 504) are " +
       'problem documents, except a 413 on `/oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` and ' +
       '`/oauth2/userinfo`, which is the OAuth error JSON `{"error":"invalid_request"}` those ' +
-      "endpoints' clients read.",
+      "endpoints' clients read, and a 4xx on the pages a person sees (the login route class, " +
+      '`/oauth2/authorize`, `/oauth2/logout`) to a client that asks for `text/html`, which is a ' +
+      'small HTML page with the same status and headers.',
     ...(lines.length ? ['Proxied prefixes (route class) by service:', lines.join('\n')] : []),
   ].join('\n\n');
 }
