@@ -9,7 +9,7 @@ export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 export const NewPassword = Type.String({
   minLength: 8,
   maxLength: 128,
-  description: '8 to 128 characters; common passwords are refused',
+  description: '8 to 128 characters, compared in Unicode NFKC form; common passwords are refused',
 });
 /** Display text: no control characters (line breaks, NUL, escapes), not blank. */
 export const Name = Type.String({

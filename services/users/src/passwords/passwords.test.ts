@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@tessera/kernel';
+import { hash } from '@node-rs/argon2';
 import {
   assertPasswordPolicy,
   hashPassword,
+  normalizePassword,
   PASSWORD_MAX,
   PASSWORD_MIN,
   verifyPassword,
@@ -33,6 +35,38 @@ describe('password hashing', () => {
     expect(await verifyPassword(hashed, password)).toBe(true);
     expect(await verifyPassword(hashed, `${password}!`)).toBe(false);
     expect(await verifyPassword(null, password)).toBe(false);
+  });
+});
+
+describe('Unicode forms (NIST SP 800-63B §5.1.1.2: NFKC)', () => {
+  const composed = 'Caf\u00e9 au lait, s\u2019il vous pla\u00eet';
+  const decomposed = composed.normalize('NFD');
+
+  it('accepts a password in another Unicode form than the one it was set in', async () => {
+    expect(decomposed).not.toBe(composed);
+    const stored = await hashPassword(decomposed);
+    expect(await verifyPassword(stored, composed)).toBe(true);
+    expect(await verifyPassword(stored, decomposed)).toBe(true);
+    expect(await verifyPassword(await hashPassword(composed), decomposed)).toBe(true);
+    // Full-width letters (an East Asian input method) are the same password.
+    const fullWidth = '\uff34\uff45\uff53\uff53\uff45\uff52\uff41 \uff17\uff11';
+    expect(normalizePassword(fullWidth)).toBe('Tessera 71');
+    expect(await verifyPassword(await hashPassword('Tessera 71'), fullWidth)).toBe(true);
+    expect(await verifyPassword(stored, 'Cafe au lait, s\u2019il vous plait')).toBe(false);
+  });
+
+  it('still accepts a password whose hash was made before normalization, as it was typed', async () => {
+    const legacy = await hash(decomposed, { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    expect(await verifyPassword(legacy, decomposed)).toBe(true);
+    expect(await verifyPassword(legacy, 'something else entirely')).toBe(false);
+  });
+
+  it('applies the policy to the normalized form', () => {
+    // U+FB03 (the ffi ligature) is one character that NFKC turns into three: 6 of them make 18.
+    expect(() => assertPasswordPolicy('\ufb03'.repeat(6))).not.toThrow();
+    expect([...'\ufb03'.repeat(6)]).toHaveLength(6);
+    // A common password in full-width letters is still that common password.
+    expect(() => assertPasswordPolicy('\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44')).toThrow(AppError);
   });
 });
 

@@ -13,14 +13,29 @@ export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
 /**
- * Hashes a password with argon2id after checking the policy (8–128 characters, not a common password).
+ * The form a password is checked, hashed and verified in: Unicode NFKC, as NIST SP 800-63B
+ * §5.1.1.2 advises, so the same password still matches when it arrives in another Unicode form
+ * (`é` as one code point or as `e` plus a combining accent, depending on the keyboard or where it
+ * was pasted from; full-width letters from an East Asian input method). ASCII is unchanged.
+ *
+ * @example
+ * normalizePassword('cafe\u0301') === normalizePassword('caf\u00e9'); // true
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/**
+ * Hashes a password with argon2id after checking the policy (8–128 characters, not a common
+ * password), both on its normalized form ({@link normalizePassword}).
  *
  * @example
  * const passwordHash = await hashPassword('correct horse battery staple');
  */
 export async function hashPassword(password: string): Promise<string> {
-  assertPasswordPolicy(password);
-  return hash(password, ARGON2_OPTIONS);
+  const normalized = normalizePassword(password);
+  assertPasswordPolicy(normalized);
+  return hash(normalized, ARGON2_OPTIONS);
 }
 
 /**
@@ -29,7 +44,8 @@ export async function hashPassword(password: string): Promise<string> {
  * @example
  * assertPasswordPolicy('password'); // throws BadRequestError('weak_password', ...)
  */
-export function assertPasswordPolicy(password: string): void {
+export function assertPasswordPolicy(input: string): void {
+  const password = normalizePassword(input);
   const length = [...password].length;
   if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
     throw new BadRequestError(
@@ -63,11 +79,24 @@ export async function warmPasswordVerifier(): Promise<void> {
  * const ok = await verifyPassword(user?.passwordHash ?? null, password);
  */
 export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {
+  const normalized = normalizePassword(password);
+  // A hash made before passwords were normalized holds the password in the form it was typed:
+  // such a password is also tried as given. The dummy path tries as many times, so an unknown
+  // email still takes as long as a known one (SECURITY 22).
+  const asTyped = normalized === password ? undefined : password;
   if (!passwordHash) {
     dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
-    await verify(await dummyHash, password).catch(() => false);
+    const dummy = await dummyHash;
+    await matches(dummy, normalized);
+    if (asTyped !== undefined) await matches(dummy, asTyped);
     return false;
   }
+  if (await matches(passwordHash, normalized)) return true;
+  return asTyped !== undefined && matches(passwordHash, asTyped);
+}
+
+/** argon2 verification that answers false for a malformed hash instead of throwing. */
+async function matches(passwordHash: string, password: string): Promise<boolean> {
   try {
     return await verify(passwordHash, password);
   } catch {
