@@ -79,6 +79,7 @@ describe('users, auth and gateway each started alone and wired together (npm run
       // The issuer is the public URL: the gateway's.
       TESSERA_PUBLIC_URL: gatewayUrl,
       TESSERA_JWKS_URL: `http://127.0.0.1:${authPort}/jwks.json`,
+      METRICS_TOKEN: 'standalone-metrics-token',
     };
     const started: ServiceProcess[] = [];
     const start = (...args: Parameters<typeof startService>) => {
@@ -121,6 +122,15 @@ describe('users, auth and gateway each started alone and wired together (npm run
 
     await expectProblem(await get(`${gatewayUrl}/v1/users`), 401);
     await expectProblem(await get(`${gatewayUrl}/no-such-route`), 404);
+    // METRICS_TOKEN reaches every service: /metrics answers only the scraper holding it.
+    for (const service of [users, auth, gateway]) {
+      await expectProblem(await get(`${service.base}/metrics`), 401);
+      const scraped = await get(`${service.base}/metrics`, {
+        authorization: 'Bearer standalone-metrics-token',
+      });
+      expect(scraped.status, service.name).toBe(200);
+      expect(await scraped.text()).toContain(`service="${service.name}"`);
+    }
 
     // A client_credentials token from auth (via the gateway), checked by users against auth's JWKS.
     const { clientId, secret } = await client;

@@ -22,6 +22,7 @@ export const platformConfigSpec = {
   adminPassword: envOptionalString('TESSERA_ADMIN_PASSWORD', { secret: true }),
   demoServiceSecret: envOptionalString('TESSERA_DEMO_SERVICE_SECRET', { secret: true }),
   seedFile: envOptionalString('TESSERA_SEED'),
+  metricsToken: envOptionalString('METRICS_TOKEN', { secret: true }),
   adminOrg: envString('TESSERA_ADMIN_ORG', { default: 'demo', maxLength: 64 }),
   logLevel: envEnum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     default: 'info',

@@ -198,6 +198,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       telemetry: usersObs!.telemetry,
       errorSink: usersObs!.errorSink,
       adminOrg: config.adminOrg,
+      metricsToken: config.metricsToken,
     });
     // The demo data and the seed were written to the database directly: authorization cached in
     // Redis by an earlier run (up to its TTL) may no longer match them.
@@ -234,6 +235,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       config: defaultGatewayConfig({
         pools: { auth: { blue: [urls.auth] }, users: { blue: [urls.users] } },
         cors: { token: SPA_ORIGINS, oauth: SPA_ORIGINS, api: SPA_ORIGINS, login: [] },
+        metricsToken: config.metricsToken,
       }),
       logger: logger.child({ service: 'gateway' }),
       redis: redis && traceRedis(redis, gatewayObs!.telemetry),

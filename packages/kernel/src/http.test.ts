@@ -279,6 +279,35 @@ describe('createHttpServer', () => {
     expect(down.json().status).toBe('unavailable');
   });
 
+  it('asks for the bearer token on /metrics when one is configured, and leaves health open', async () => {
+    const logs = captureLogs();
+    app = createHttpServer({
+      name: 'test',
+      logger: createLogger({ name: 'test', level: 'info', destination: logs.stream }),
+      metricsToken: 'scrape-secret-1234',
+    });
+    const none = await app.inject({ url: '/metrics' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+    expect(none.headers['content-type']).toContain('application/problem+json');
+    expect(none.body).not.toContain('nodejs_');
+    const wrong = await app.inject({
+      url: '/metrics',
+      headers: { authorization: 'Bearer scrape-secret-123' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const right = await app.inject({
+      url: '/metrics',
+      headers: { authorization: 'Bearer scrape-secret-1234' },
+    });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('nodejs_eventloop_lag_seconds');
+    expect((await app.inject({ url: '/livez' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    // The token never reaches the logs.
+    expect(logs.lines.join('')).not.toContain('scrape-secret');
+  });
+
   it('exposes Prometheus RED metrics by route template and status', async () => {
     const server = build();
     await server.inject({ url: '/things?limit=1' });

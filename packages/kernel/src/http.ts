@@ -22,6 +22,7 @@ import { apiSecurityHeaders } from './security-headers.ts';
 import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { createErrorReporter, type ErrorReporter } from './error-reporter.ts';
 import { safeErrorForLog } from './safe-error.ts';
+import { sameSecret } from './same-secret.ts';
 import {
   captureServerContext,
   serverTraceId,
@@ -91,6 +92,12 @@ export interface HttpServerOptions {
   telemetry?: Telemetry | undefined;
   /** A second destination for error reports (Sentry); the structured log line is always written. */
   errorSink?: ErrorSink | undefined;
+  /**
+   * When set, `GET /metrics` answers only requests carrying `Authorization: Bearer <this>`
+   * (Prometheus: `authorization: { credentials: … }`); others get 401. Unset: open, for a port
+   * only the scraper can reach.
+   */
+  metricsToken?: string | undefined;
 }
 
 /** Routes whose 5xx is an answer, not a failure (a 503 from /readyz takes an instance out of rotation). */
@@ -245,7 +252,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     done();
   });
 
-  registerHealthRoutes(app, options.readiness ?? [], metrics);
+  registerHealthRoutes(app, options.readiness ?? [], metrics, options.metricsToken);
   return app;
 }
 
@@ -286,7 +293,12 @@ function installJsonParser(app: HttpServer): void {
   });
 }
 
-function registerHealthRoutes(app: HttpServer, checks: ReadinessCheck[], metrics: HttpMetrics): void {
+function registerHealthRoutes(
+  app: HttpServer,
+  checks: ReadinessCheck[],
+  metrics: HttpMetrics,
+  metricsToken: string | undefined,
+): void {
   app.get('/livez', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const results = await Promise.all(
@@ -308,6 +320,15 @@ function registerHealthRoutes(app: HttpServer, checks: ReadinessCheck[], metrics
     };
   });
   app.get('/metrics', { logLevel: 'warn' }, async (request, reply) => {
+    if (metricsToken !== undefined) {
+      const presented = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!sameSecret(presented, metricsToken)) {
+        throw new AppError('unauthorized', 401, 'Unauthorized', {
+          detail: 'the metrics need the bearer token configured as METRICS_TOKEN',
+          headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+        });
+      }
+    }
     const { contentType, body } = await renderMetrics(metrics.registry, request.headers.accept);
     reply.header('content-type', contentType);
     return body;

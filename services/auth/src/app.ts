@@ -286,6 +286,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     name: 'auth',
     logger,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
     hsts: issuer.startsWith('https:'),
     readiness,
     metrics: httpMetrics,

@@ -50,6 +50,7 @@ export const authConfigSpec = {
     default: 'info',
   }),
   corsOrigins: envList('CORS_ORIGINS', { default: [] }),
+  metricsToken: envOptionalString('METRICS_TOKEN', { secret: true }),
 };
 
 /** Parsed configuration of the auth service. */
@@ -77,6 +78,8 @@ export interface AuthConfig {
   signingKeyMaxAgeDays: number;
   logLevel: ConfigOf<typeof authConfigSpec>['logLevel'];
   corsOrigins: string[];
+  /** Bearer token `/metrics` requires (`METRICS_TOKEN`); unset: open. */
+  metricsToken?: string | undefined;
 }
 
 /** The longest lifetime any token signed by this issuer can have (keys stay published this long after retiring). */
@@ -111,6 +114,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     signingKeyMaxAgeDays: raw.signingKeyMaxAgeDays,
     logLevel: raw.logLevel,
     corsOrigins: raw.corsOrigins,
+    metricsToken: raw.metricsToken,
   };
 }
 

@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -17,6 +16,7 @@ import {
   BadRequestError,
   createHttpMetrics,
   createHttpServer,
+  sameSecret,
   ServiceUnavailableError,
   type HttpServer,
   type Logger,
@@ -86,6 +86,8 @@ export interface GatewayConfig {
   breaker: BreakerOptions;
   /** Bearer secret for the blue/green admin call (`POST /_gateway/pools/{pool}/switch`); unset = disabled. */
   adminToken?: string | undefined;
+  /** Bearer token `/metrics` requires (`METRICS_TOKEN`); unset: open. */
+  metricsToken?: string | undefined;
   /**
    * How often the registered browser apps' origins are read from the `auth` pool
    * (`/internal/client-origins`) for the token and OAuth CORS allowlists; default 30 s, 0 = never.
@@ -188,6 +190,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     hsts: Boolean(config.https),
     https: config.https,
     requestTimeoutMs: config.timeoutMs + 5_000,
+    metricsToken: config.metricsToken,
     telemetry,
     errorSink: deps.errorSink,
     readiness: [
@@ -684,12 +687,6 @@ function hasDotSegment(path: string): boolean {
 
 function pathOf(url: string): string {
   return url.split('?', 1)[0] ?? url;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
 }
 
 /** Whether the client closed its connection before its whole request arrived. */

@@ -37,6 +37,7 @@ export const gatewayConfigSpec = {
   }),
   apiAudience: envString('TESSERA_API_AUDIENCE', { default: 'tessera-api', maxLength: 200 }),
   adminToken: envOptionalString('GATEWAY_ADMIN_TOKEN', { secret: true }),
+  metricsToken: envOptionalString('METRICS_TOKEN', { secret: true }),
   corsOrigins: envList('CORS_ORIGINS', { default: [] }),
   timeoutMs: envInt('GATEWAY_UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
   clientOriginsRefreshMs: envInt('GATEWAY_CLIENT_ORIGINS_REFRESH_MS', {
@@ -198,6 +199,7 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     timeoutMs: env.timeoutMs,
     clientOriginsRefreshMs: env.clientOriginsRefreshMs,
     adminToken: env.adminToken,
+    metricsToken: env.metricsToken,
     https: tls && { cert: readTls('TLS_CERT_FILE', tls.cert), key: readTls('TLS_KEY_FILE', tls.key) },
   };
 }

@@ -8,7 +8,8 @@ import { connectRedis } from '@tessera/cache';
 import { TEST_REDIS_URL, testKeyPrefix } from '@tessera/db/testing';
 import type { Redis } from 'ioredis';
 import { buildGatewayApp, type Gateway, type GatewayConfig } from './app.ts';
-import { defaultGatewayConfig } from './config.ts';
+import { loadConfig } from '@tessera/kernel';
+import { defaultGatewayConfig, gatewayConfigFromEnv, gatewayConfigSpec } from './config.ts';
 import { quietLogger, startUpstream, type Upstream } from './test-upstream.ts';
 
 const servers: Upstream[] = [];
@@ -808,6 +809,20 @@ describe('blue/green', () => {
     const gw = await gateway({ pools: { users: { blue: [blue.url], green: [green.url] } } });
     await expect(gw.switchPool('users', 'green')).rejects.toThrow(/no healthy instance/);
     expect((await request(gw.app.server).get('/v1/users')).body.from).toBe('blue');
+  });
+
+  it('asks for METRICS_TOKEN on /metrics when it is set, never proxying /metrics', async () => {
+    const users = await upstream('users');
+    const config = gatewayConfigFromEnv(
+      loadConfig(gatewayConfigSpec, { GATEWAY_USERS_UPSTREAMS: users.url, METRICS_TOKEN: 'm-token-5678' }),
+    );
+    expect(config.metricsToken).toBe('m-token-5678');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } }, metricsToken: config.metricsToken });
+    expect((await request(gw.app.server).get('/metrics')).status).toBe(401);
+    const scraped = await request(gw.app.server).get('/metrics').set('authorization', 'Bearer m-token-5678');
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain('tessera_upstream');
+    expect(users.hits).toHaveLength(0);
   });
 
   it('protects the switch endpoint with the admin token', async () => {

@@ -32,6 +32,8 @@ export interface UsersDeps {
   subscriber?: Redis | undefined;
   keyPrefix?: string;
   corsOrigins?: string[];
+  /** Bearer token `/metrics` requires (`METRICS_TOKEN`); unset: open. */
+  metricsToken?: string | undefined;
   cache?: { l1TtlMs?: number; l1Max?: number; l2TtlSeconds?: number; l1?: boolean; l2?: boolean };
   /** Tracing for this service; `conn`, `db` and `redis` should be the traced views (see main.ts). */
   telemetry?: Telemetry | undefined;
@@ -76,6 +78,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     metrics,
     readiness,
     corsOrigins: deps.corsOrigins ?? [],
+    metricsToken: deps.metricsToken,
     telemetry: deps.telemetry,
     errorSink: deps.errorSink,
   });

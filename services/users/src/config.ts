@@ -1,4 +1,12 @@
-import { envEnum, envInt, envList, envString, envUrl, type ConfigOf } from '@tessera/kernel';
+import {
+  envEnum,
+  envInt,
+  envList,
+  envOptionalString,
+  envString,
+  envUrl,
+  type ConfigOf,
+} from '@tessera/kernel';
 
 /** The user service's environment variables (read only by main.ts and the platform). */
 export const usersConfigSpec = {
@@ -28,6 +36,7 @@ export const usersConfigSpec = {
     default: 'info',
   }),
   corsOrigins: envList('CORS_ORIGINS', { default: [] }),
+  metricsToken: envOptionalString('METRICS_TOKEN', { secret: true }),
   adminOrg: envString('TESSERA_ADMIN_ORG', { default: 'demo', maxLength: 64 }),
   authzL1TtlMs: envInt('USERS_AUTHZ_L1_TTL_MS', { default: 5_000, min: 0, max: 600_000 }),
   authzL2TtlSeconds: envInt('USERS_AUTHZ_L2_TTL_SECONDS', { default: 300, min: 1, max: 86_400 }),

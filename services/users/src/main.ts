@@ -72,6 +72,7 @@ const { app } = await buildUsersApp({
   redis: redis && traceRedis(redis, telemetry),
   subscriber,
   corsOrigins: config.corsOrigins,
+  metricsToken: config.metricsToken,
   adminOrg: config.adminOrg,
   cache: { l1TtlMs: config.authzL1TtlMs, l2TtlSeconds: config.authzL2TtlSeconds },
   telemetry,
