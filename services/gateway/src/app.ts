@@ -211,7 +211,12 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   // Bodies are forwarded as raw streams, never parsed at the edge.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   // Registered before the gateway's routes so their schemas land in the document.
-  await app.register(swagger, { openapi: gatewayOpenApi({ admin: Boolean(config.adminToken) }) });
+  await app.register(swagger, {
+    openapi: gatewayOpenApi({
+      admin: Boolean(config.adminToken),
+      metricsToken: Boolean(config.metricsToken),
+    }),
+  });
 
   const updateGauges = () => {
     for (const pool of pools.values()) {

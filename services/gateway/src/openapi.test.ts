@@ -251,6 +251,18 @@ describe('gateway OpenAPI document', () => {
     expectDocumented(doc.paths['/readyz']!.get!, '/readyz down', down);
   });
 
+  it('documents the scrape token and the 401 of /metrics when METRICS_TOKEN is set', async () => {
+    const users = await upstream('users');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } }, metricsToken: 'doc-metrics-token' });
+    const doc = await documentOf(gw);
+    const refused = await request(gw.app.server).get('/metrics');
+    expect(refused.status).toBe(401);
+    expectDocumented(doc.paths['/metrics']!.get!, '/metrics without the token', refused);
+    expect(doc.paths['/metrics']!.get!.security).toEqual([{ metricsToken: [] }]);
+    const open = await documentOf(await gateway({ pools: { users: { blue: [users.url] } } }));
+    expect(open.paths['/metrics']!.get!.security).toBeUndefined();
+  });
+
   it('closes every object schema in the document (additionalProperties: false)', async () => {
     // The checker can fail: open objects anywhere (nested, typeless with properties, in components) are found.
     expect(

@@ -19,6 +19,7 @@ export const OPENAPI_PATH = '/_gateway/openapi.json';
 
 /** The security scheme name of the admin token in the document. */
 export const ADMIN_SCHEME = 'adminToken';
+export const METRICS_SCHEME = 'metricsToken';
 
 const Color = Type.Union([Type.Literal('blue'), Type.Literal('green')]);
 
@@ -37,6 +38,8 @@ const Problem = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const bearerScheme = (description: string) => ({ type: 'http' as const, scheme: 'bearer', description });
 
 const problem = (description: string) => ({
   description,
@@ -82,23 +85,29 @@ export const switchSchema = {
  */
 export function gatewayOpenApi(options: {
   admin: boolean;
+  /** Whether `/metrics` asks for `METRICS_TOKEN`. */
+  metricsToken?: boolean;
 }): NonNullable<FastifyDynamicSwaggerOptions['openapi']> {
+  const schemes = {
+    ...(options.admin
+      ? {
+          [ADMIN_SCHEME]: bearerScheme(
+            'The gateway admin token (`GATEWAY_ADMIN_TOKEN`), not an OAuth access token.',
+          ),
+        }
+      : {}),
+    ...(options.metricsToken
+      ? {
+          [METRICS_SCHEME]: bearerScheme('The scrape token (`METRICS_TOKEN`), not an OAuth access token.'),
+        }
+      : {}),
+  };
   return {
     openapi: '3.1.0',
     // `info.description` (the proxied prefixes) is added when the document is served: a reload
     // may change the route table.
     info: { title: 'Tessera gateway', version: TESSERA_VERSION },
-    components: options.admin
-      ? {
-          securitySchemes: {
-            [ADMIN_SCHEME]: {
-              type: 'http',
-              scheme: 'bearer',
-              description: 'The gateway admin token (`GATEWAY_ADMIN_TOKEN`), not an OAuth access token.',
-            },
-          },
-        }
-      : {},
+    components: Object.keys(schemes).length > 0 ? { securitySchemes: schemes } : {},
     paths: {
       '/livez': {
         get: {
@@ -129,6 +138,7 @@ export function gatewayOpenApi(options: {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (OpenMetrics when asked for in `Accept`)',
+          ...(options.metricsToken ? { security: [{ [METRICS_SCHEME]: [] }] } : {}),
           responses: {
             200: {
               description: 'Metrics exposition',
@@ -137,6 +147,9 @@ export function gatewayOpenApi(options: {
                 'application/openmetrics-text': { schema: { type: 'string' } },
               },
             },
+            ...(options.metricsToken
+              ? { 401: problem('`unauthorized`: no or another bearer token than `METRICS_TOKEN`') }
+              : {}),
           },
         },
       },
