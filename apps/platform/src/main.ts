@@ -2,14 +2,9 @@
  * `npm start`: the whole platform in one process (gateway 8080, auth 8081, users 8082) on
  * embedded PostgreSQL under ./.data, or on DATABASE_URL / REDIS_URL when set.
  */
-import {
-  ConfigError,
-  createErrorReporter,
-  createLogger,
-  onShutdown,
-  reportProcessErrors,
-} from '@tessera/kernel';
+import { createErrorReporter, createLogger, onShutdown, reportProcessErrors } from '@tessera/kernel';
 import { startPlatform } from './platform.ts';
+import { startupFailureLine } from './startup-error.ts';
 
 // No `service` on the root: each service's child logger adds its own (one key, not two).
 const logger = createLogger({
@@ -21,9 +16,7 @@ let platform;
 try {
   platform = await startPlatform({ env: process.env, logger });
 } catch (err) {
-  process.stderr.write(
-    `${err instanceof ConfigError ? err.message : `tessera: ${(err as Error).message}`}\n`,
-  );
+  process.stderr.write(`${startupFailureLine(err)}\n`);
   process.exit(1);
 }
 const { urls } = platform;
