@@ -26,7 +26,8 @@ const CONSUMED_REQUEST = new Set(['expect']);
  * which a proxy removes along with the hop-by-hop fields.
  */
 function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The usual values name no other field (and are hop-by-hop fields' values, not field names).
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const names = new Set<string>();
   for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
     const name = part.trim().toLowerCase();
