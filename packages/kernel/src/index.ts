@@ -33,6 +33,7 @@ export { uuidv7, systemClock } from './ids.ts';
 export type { Clock } from './ids.ts';
 export { onShutdown, reportProcessErrors } from './shutdown.ts';
 export { sameSecret } from './same-secret.ts';
+export { acceptsHtml, escapeHtml } from './html.ts';
 export { createErrorReporter } from './error-reporter.ts';
 export type { ErrorReporter, ErrorReporterOptions } from './error-reporter.ts';
 export { createServiceClient } from './service-client.ts';

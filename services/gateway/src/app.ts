@@ -12,6 +12,7 @@ import {
   type TokenVerifier,
 } from '@tessera/auth-middleware';
 import {
+  acceptsHtml,
   AppError,
   BadRequestError,
   createHttpMetrics,
@@ -30,7 +31,7 @@ import {
 } from '@tessera/telemetry';
 import { fetchClientOrigins, withClientOrigins } from './edge/client-origins.ts';
 import { applyCors, type CorsPolicy } from './edge/cors.ts';
-import { isBrowserPage, sendRefusalPage, wantsHtml } from './edge/refusal-page.ts';
+import { isBrowserPage, sendRefusalPage } from './edge/refusal-page.ts';
 import {
   limitHeader,
   memoryRateLimitStore,
@@ -505,7 +506,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       if (err.code === 'payload_too_large' && OAUTH_JSON_PATHS.has(path))
         return sendOAuthBodyTooLarge(reply, path);
       // A refusal on a page a person sees, to a browser: a page, not JSON on screen.
-      if (isBrowserPage(path, route.routeClass) && wantsHtml(request))
+      if (isBrowserPage(path, route.routeClass) && acceptsHtml(request))
         return sendRefusalPage(request, reply, err);
       throw err;
     }

@@ -8,13 +8,8 @@
  * handler unchanged.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { toAppError } from '@tessera/kernel';
+import { acceptsHtml, toAppError } from '@tessera/kernel';
 import { html, sendPage } from './html.ts';
-
-/** Whether the client asked for an HTML page (a browser navigating or posting a form). */
-function wantsHtml(request: FastifyRequest): boolean {
-  return (request.headers.accept ?? '').includes('text/html');
-}
 
 /**
  * The error handler of the pages' scope (see the module comment).
@@ -28,7 +23,7 @@ export function pageErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const refusal = toAppError(error);
-  if (refusal.status < 400 || refusal.status >= 500 || !wantsHtml(request)) throw error;
+  if (refusal.status < 400 || refusal.status >= 500 || !acceptsHtml(request)) throw error;
   request.log.info({ code: refusal.code, status: refusal.status }, 'page request rejected');
   if (refusal.headers) void reply.headers(refusal.headers);
   const detail = refusal.expose ? (refusal.detail ?? refusal.title) : refusal.title;

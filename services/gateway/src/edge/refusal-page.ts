@@ -6,7 +6,7 @@
  * API clients and every other route keep problem+json.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppError } from '@tessera/kernel';
+import { escapeHtml, type AppError } from '@tessera/kernel';
 import type { RouteClass } from '../routes.ts';
 
 /** Browser pages outside the login route class. */
@@ -16,20 +16,6 @@ const PAGE_PATHS = ['/oauth2/authorize', '/oauth2/logout'];
 export function isBrowserPage(path: string, routeClass: RouteClass): boolean {
   return routeClass === 'login' || PAGE_PATHS.some((page) => path === page || path.startsWith(`${page}/`));
 }
-
-/** Whether the client asked for an HTML page. */
-export function wantsHtml(request: FastifyRequest): boolean {
-  return (request.headers.accept ?? '').includes('text/html');
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 /**
  * Sends `refusal` (a 4xx of the edge) as a page.
