@@ -100,6 +100,9 @@ export interface HttpServerOptions {
   metricsToken?: string | undefined;
 }
 
+/** The largest body a server accepts unless its options say otherwise: 64 KiB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
 /** Routes whose 5xx is an answer, not a failure (a 503 from /readyz takes an instance out of rotation). */
 const HEALTH_ROUTES = new Set(['/livez', '/readyz', '/metrics']);
 
@@ -137,7 +140,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         reply,
       );
     },
-    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

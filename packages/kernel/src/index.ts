@@ -24,7 +24,14 @@ export {
   toProblem,
 } from './errors.ts';
 export type { AppErrorOptions, ProblemDocument } from './errors.ts';
-export { createHttpServer, errorReporterOf, safeErrorForLog, sendError, toAppError } from './http.ts';
+export {
+  createHttpServer,
+  DEFAULT_BODY_LIMIT,
+  errorReporterOf,
+  safeErrorForLog,
+  sendError,
+  toAppError,
+} from './http.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
 export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts';
 export type { HttpMetrics } from './metrics.ts';

@@ -12,8 +12,10 @@
  */
 import { Type, type TObject, type TProperties } from 'typebox';
 import type { FastifySchema } from 'fastify';
+import { DEFAULT_BODY_LIMIT } from '@tessera/kernel';
 
-const FORM_BOUND = 64 * 1024;
+/** The auth service runs with the kernel's default body limit. */
+const FORM_BOUND = DEFAULT_BODY_LIMIT;
 const QUERY_BOUND = 16 * 1024;
 const FORM = 'application/x-www-form-urlencoded';
 

@@ -21,7 +21,7 @@ export function isBrowserPage(path: string, routeClass: RouteClass): boolean {
  * Sends `refusal` (a 4xx of the edge) as a page.
  *
  * @example
- * if (isBrowserPage(path, route.routeClass) && wantsHtml(request)) return sendRefusalPage(request, reply, err);
+ * if (isBrowserPage(path, route.routeClass) && acceptsHtml(request)) return sendRefusalPage(request, reply, err);
  */
 export function sendRefusalPage(
   request: FastifyRequest,

@@ -60,6 +60,11 @@ export function assertPasswordPolicy(input: string): void {
 
 let dummyHash: Promise<string> | undefined;
 
+/** The hash an unknown email's password is checked against, computed once. */
+function dummyPasswordHash(): Promise<string> {
+  return (dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS));
+}
+
 /**
  * Computes the dummy hash ahead of the first unknown-email login, so that one is not slower.
  *
@@ -67,8 +72,7 @@ let dummyHash: Promise<string> | undefined;
  * await warmPasswordVerifier();
  */
 export async function warmPasswordVerifier(): Promise<void> {
-  dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
-  await dummyHash;
+  await dummyPasswordHash();
 }
 
 /**
@@ -85,8 +89,7 @@ export async function verifyPassword(passwordHash: string | null, password: stri
   // email still takes as long as a known one (SECURITY 22).
   const asTyped = normalized === password ? undefined : password;
   if (!passwordHash) {
-    dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
-    const dummy = await dummyHash;
+    const dummy = await dummyPasswordHash();
     await matches(dummy, normalized);
     if (asTyped !== undefined) await matches(dummy, asTyped);
     return false;
