@@ -64,6 +64,23 @@ const BAD_JSON_VALUES = [
   '{"$ne":null}',
 ];
 
+/** Form bodies that are malformed or abuse the encoding. */
+const BAD_FORMS = [
+  '%ZZ',
+  'a=%ZZ',
+  'a',
+  '=',
+  '&&&',
+  'a=1&a=2',
+  `a=${'x'.repeat(100_000)}`,
+  '%00=%00',
+  'a[b]=c',
+  'a=%C0%AF',
+];
+
+const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
 /** Whole bodies that are not the object an operation expects. */
 const BAD_BODIES = [
   '{',
@@ -130,23 +147,18 @@ export function hostileRequests(
       const required = new URLSearchParams();
       for (const p of query.filter((q) => q.required))
         required.set(p.name, sampleQueryValue(p.schema ?? {}, uuid));
-      const withQuery = (p: string, q: URLSearchParams) => (q.size > 0 ? `${p}?${q.toString()}` : p);
+      const withQuery = (p: string) => (required.size > 0 ? `${p}?${required.toString()}` : p);
       const samplePath = path.replaceAll(/\{[^}]+\}/g, uuid);
+      const target = withQuery(samplePath);
       const content = operation.requestBody?.content ?? {};
-      const jsonSchema = content['application/json']?.schema;
-      const formSchema = content['application/x-www-form-urlencoded']?.schema;
+      const jsonSchema = content[JSON_TYPE]?.schema;
+      const formSchema = content[FORM_TYPE]?.schema;
+      const sample = jsonSchema === undefined ? undefined : sampleJsonValue(jsonSchema, uuid);
+      const bodyType =
+        jsonSchema !== undefined ? JSON_TYPE : formSchema !== undefined ? FORM_TYPE : undefined;
+      const bodyHeaders: Record<string, string> = bodyType ? { 'content-type': bodyType } : {};
       const sampleBody =
-        jsonSchema !== undefined
-          ? JSON.stringify(sampleJsonValue(jsonSchema, uuid))
-          : formSchema !== undefined
-            ? ''
-            : undefined;
-      const bodyHeaders: Record<string, string> =
-        jsonSchema !== undefined
-          ? { 'content-type': 'application/json' }
-          : formSchema !== undefined
-            ? { 'content-type': 'application/x-www-form-urlencoded' }
-            : {};
+        sample !== undefined ? JSON.stringify(sample) : formSchema !== undefined ? '' : undefined;
       const add = (label: string, p: string, headers: Record<string, string>, body?: string) =>
         out.push({
           label: `${op} ${label}`,
@@ -160,7 +172,7 @@ export function hostileRequests(
       for (const match of path.matchAll(/\{([^}]+)\}/g)) {
         for (const bad of BAD_SEGMENTS) {
           const p = path.replaceAll(/\{([^}]+)\}/g, (_all, name: string) => (name === match[1] ? bad : uuid));
-          add(`path.${match[1]} = ${bad.slice(0, 40)}`, withQuery(p, required), bodyHeaders, sampleBody);
+          add(`path.${match[1]} = ${bad.slice(0, 40)}`, withQuery(p), bodyHeaders, sampleBody);
         }
       }
       // Query parameters, one at a time, and each repeated.
@@ -182,7 +194,6 @@ export function hostileRequests(
         add(`query.${param.name} repeated`, `${samplePath}?${q.toString()}`, {});
       }
       if (jsonSchema !== undefined) {
-        const target = withQuery(samplePath, required);
         for (const bad of BAD_BODIES) add(`body = ${bad.slice(0, 40)}`, target, bodyHeaders, bad);
         add('body empty', target, bodyHeaders, '');
         add('body as text/plain', target, { 'content-type': 'text/plain' }, sampleBody);
@@ -192,9 +203,8 @@ export function hostileRequests(
           { 'content-type': 'application/json; charset=utf-16' },
           sampleBody,
         );
-        add('body as form', target, { 'content-type': 'application/x-www-form-urlencoded' }, 'a=b');
+        add('body as form', target, { 'content-type': FORM_TYPE }, 'a=b');
         add('body without content-type', target, {}, sampleBody);
-        const sample = sampleJsonValue(jsonSchema, uuid);
         const properties = Object.keys(jsonSchema.properties ?? {});
         for (const name of [...properties, 'unexpected']) {
           for (const bad of BAD_JSON_VALUES) {
@@ -207,26 +217,8 @@ export function hostileRequests(
         }
       }
       if (formSchema !== undefined) {
-        const target = withQuery(samplePath, required);
-        for (const bad of [
-          '%ZZ',
-          'a=%ZZ',
-          'a',
-          '=',
-          '&&&',
-          'a=1&a=2',
-          `a=${'x'.repeat(100_000)}`,
-          '%00=%00',
-          'a[b]=c',
-          'a=%C0%AF',
-        ])
-          add(`form = ${bad.slice(0, 40)}`, target, bodyHeaders, bad);
-        add(
-          'form as json',
-          target,
-          { 'content-type': 'application/json' },
-          '{"grant_type":"client_credentials"}',
-        );
+        for (const bad of BAD_FORMS) add(`form = ${bad.slice(0, 40)}`, target, bodyHeaders, bad);
+        add('form as json', target, { 'content-type': JSON_TYPE }, '{"grant_type":"client_credentials"}');
       }
     }
   }
