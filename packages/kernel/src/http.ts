@@ -9,7 +9,6 @@ import Fastify, {
   type FastifyRequest,
   type RawServerDefault,
 } from 'fastify';
-import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { answerClientError } from './client-error.ts';
 import { AppError, BadRequestError, toProblem } from './errors.ts';
@@ -19,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { createHttpMetrics, renderMetrics, type HttpMetrics } from './metrics.ts';
 import { createValidatorCompiler } from './validation.ts';
 import { apiSecurityHeaders } from './security-headers.ts';
+import { applyCors, originAllowlist, type CorsPolicy } from './cors.ts';
 import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { createErrorReporter, type ErrorReporter } from './error-reporter.ts';
 import { safeErrorForLog } from './safe-error.ts';
@@ -120,9 +120,11 @@ const READINESS_TIMEOUT_MS = 2_000;
  * await app.listen({ host: '127.0.0.1', port: 8082 });
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
-  if (options.corsOrigins?.includes('*') && options.corsCredentials) {
-    throw new TypeError('CORS: "*" cannot be combined with credentials; list the allowed origins');
-  }
+  const credentials = options.corsCredentials ?? false;
+  const cors: CorsPolicy | undefined =
+    options.cors === false
+      ? undefined
+      : { allowed: originAllowlist(options.corsOrigins ?? [], credentials), credentials };
   const metrics =
     options.metrics ??
     createHttpMetrics({ service: options.name }, { exemplars: options.telemetry?.enabled ?? false });
@@ -176,13 +178,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setValidatorCompiler(createValidatorCompiler());
   if (options.parseJson !== false) installJsonParser(app);
 
-  if (options.cors !== false) {
-    const allowed = new Set(options.corsOrigins ?? []);
-    void app.register(cors, {
-      origin: (origin, cb) => cb(null, origin !== undefined && (allowed.has('*') || allowed.has(origin))),
-      credentials: options.corsCredentials ?? false,
-      maxAge: 600,
-      exposedHeaders: ['x-request-id', 'www-authenticate', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+  if (cors) {
+    // Preflights are answered by the request hook; this route makes any other OPTIONS request an
+    // RFC 9110 §9.3.7 answer (the methods the resource supports) instead of a 405.
+    app.options('*', { schema: { hide: true } }, (request, reply) => {
+      const allowed = allowedMethods(app, request.url);
+      if (allowed.length === 0) {
+        const err = new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+        return sendError(err, err, request, reply);
+      }
+      return reply.code(204).header('allow', allowed.join(', ')).send();
     });
   }
 
@@ -206,6 +211,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       done(new BadRequestError('nul_character', 'the URL must not contain a NUL character (%00)'));
       return;
     }
+    // A preflight is answered here, before any route or authentication runs.
+    if (cors && applyCors(request, reply, cors)) return;
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -41,6 +41,14 @@ export type { Clock } from './ids.ts';
 export { onShutdown, reportProcessErrors } from './shutdown.ts';
 export { sameSecret } from './same-secret.ts';
 export { acceptsHtml, escapeHtml } from './html.ts';
+export {
+  applyCors,
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  CORS_EXPOSE_HEADERS,
+  originAllowlist,
+} from './cors.ts';
+export type { CorsPolicy, OriginAllowlist } from './cors.ts';
 export { createErrorReporter } from './error-reporter.ts';
 export type { ErrorReporter, ErrorReporterOptions } from './error-reporter.ts';
 export { createServiceClient } from './service-client.ts';

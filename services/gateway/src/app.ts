@@ -14,13 +14,16 @@ import {
 import {
   acceptsHtml,
   AppError,
+  applyCors,
   BadRequestError,
   createHttpMetrics,
   createHttpServer,
   sameSecret,
   ServiceUnavailableError,
+  type CorsPolicy,
   type HttpServer,
   type Logger,
+  type OriginAllowlist,
 } from '@tessera/kernel';
 import {
   clientSpan,
@@ -30,7 +33,6 @@ import {
   type Telemetry,
 } from '@tessera/telemetry';
 import { fetchClientOrigins, withClientOrigins } from './edge/client-origins.ts';
-import { applyCors, type CorsPolicy } from './edge/cors.ts';
 import { isBrowserPage, sendRefusalPage } from './edge/refusal-page.ts';
 import {
   limitHeader,
@@ -172,7 +174,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
   const metrics = createGatewayMetrics(httpMetrics.registry);
   let pools = buildPools(config);
   let match = compileRoutes(config.routes);
-  let cors: CorsPolicy = corsSets(config);
+  let cors: CorsPolicies = corsSets(config);
   const store: RateLimitStore = deps.redis
     ? redisRateLimitStore(deps.redis, deps.redisKeyPrefix ?? 'tessera:gateway:rl:')
     : memoryRateLimitStore();
@@ -623,16 +625,21 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     },
   };
 
-  function corsSets(c: GatewayConfig): CorsPolicy {
+  function corsSets(c: GatewayConfig): CorsPolicies {
+    // Credentials only ever for listed origins: the allowlists hold exact origins, never `*`.
+    const policy = (allowed: OriginAllowlist): CorsPolicy => ({ allowed, credentials: true });
     const configured = (routeClass: RouteClass) => new Set(c.cors[routeClass]);
     return {
-      token: withClientOrigins(configured('token'), () => registeredOrigins),
-      oauth: withClientOrigins(configured('oauth'), () => registeredOrigins),
-      login: configured('login'),
-      api: configured('api'),
+      token: policy(withClientOrigins(configured('token'), () => registeredOrigins)),
+      oauth: policy(withClientOrigins(configured('oauth'), () => registeredOrigins)),
+      login: policy(configured('login')),
+      api: policy(configured('api')),
     };
   }
 }
+
+/** The CORS policy of each route class. */
+type CorsPolicies = Record<RouteClass, CorsPolicy>;
 
 /**
  * auth's endpoints whose clients read RFC 6749 §5.2 error JSON (token, RFC 7009 revocation, RFC 7662

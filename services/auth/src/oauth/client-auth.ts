@@ -185,10 +185,16 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   try {
-    const clientId = decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' '));
-    const secret = decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' '));
+    const clientId = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
     return secret.length > 0 ? { clientId, secret } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Undoes form-urlencoding (`+` is a space); throws on a bad escape. Most values hold neither. */
+function formDecode(value: string): string {
+  if (!value.includes('%') && !value.includes('+')) return value;
+  return decodeURIComponent(value.replaceAll('+', ' '));
 }

@@ -19,11 +19,13 @@ export function clientSubject(clientId: string): string {
 
 function grantedScopes(client: OAuthClient, requested: string | undefined): string[] {
   if (requested === undefined) return client.scopes.filter((scope) => !USER_SCOPES.has(scope));
-  const scopes = [...new Set(requested.split(' ').filter(Boolean))];
-  for (const scope of scopes) {
+  const scopes: string[] = [];
+  for (const scope of requested.split(' ')) {
+    if (scope === '' || scopes.includes(scope)) continue;
     if (USER_SCOPES.has(scope) || !client.scopes.includes(scope)) {
       throw new OAuthError('invalid_scope', 'a requested scope is not allowed for this client');
     }
+    scopes.push(scope);
   }
   return scopes;
 }
