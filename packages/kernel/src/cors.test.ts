@@ -96,7 +96,10 @@ describe('CORS on every Tessera server', () => {
   });
 
   it('allows every origin with "*" (without credentials) and refuses "*" with credentials', async () => {
-    const res = await build(['*'], false).inject({ url: '/things', headers: { origin: 'https://any.example' } });
+    const res = await build(['*'], false).inject({
+      url: '/things',
+      headers: { origin: 'https://any.example' },
+    });
     expect(res.headers['access-control-allow-origin']).toBe('https://any.example');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(() => originAllowlist(['*'], true)).toThrow(TypeError);

@@ -40,7 +40,8 @@ export const CORS_MAX_AGE_SECONDS = '600';
  */
 export function originAllowlist(origins: readonly string[], credentials = false): OriginAllowlist {
   if (origins.includes('*')) {
-    if (credentials) throw new TypeError('CORS: "*" cannot be combined with credentials; list the allowed origins');
+    if (credentials)
+      throw new TypeError('CORS: "*" cannot be combined with credentials; list the allowed origins');
     return { has: () => true };
   }
   return new Set(origins);

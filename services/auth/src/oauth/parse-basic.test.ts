@@ -5,7 +5,10 @@ const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8')
 
 describe('parseBasic (RFC 6749 §2.3.1: id and secret are form-urlencoded before base64)', () => {
   it('reads plain credentials as they are', () => {
-    expect(parseBasic(basic('demo-service:s3cr3t_-.~'))).toEqual({ clientId: 'demo-service', secret: 's3cr3t_-.~' });
+    expect(parseBasic(basic('demo-service:s3cr3t_-.~'))).toEqual({
+      clientId: 'demo-service',
+      secret: 's3cr3t_-.~',
+    });
   });
 
   it('decodes percent escapes and "+" in both parts', () => {
