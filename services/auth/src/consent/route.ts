@@ -6,8 +6,8 @@ import { isSignedIn } from '../sessions/store.ts';
 import type { AuthorizeFlow } from '../oauth/authorize/flow.ts';
 import { AUTHORIZE_ERRORS, AuthorizeError } from '../oauth/authorize/errors.ts';
 import { redirectOrigin, type PendingRequests } from '../oauth/authorize/pending.ts';
-import { checkFormPost } from '../login/form-guard.ts';
-import { sendExpiredRequest, sendForbiddenForm } from '../login/pages.ts';
+import { checkPendingFormPost } from '../login/form-guard.ts';
+import { sendExpiredRequest } from '../login/pages.ts';
 import { PATHS, pathWithQuery } from '../flows/paths.ts';
 import type { ConsentStore } from './store.ts';
 import { sendConsentPage } from './page.ts';
@@ -60,11 +60,9 @@ export function registerConsentRoutes(app: HttpServer, deps: ConsentRouteDeps): 
     { schema: { consumes: PAGE_FORM_TYPES, body: ConsentForm } },
     async (request, reply) => {
       const form = request.body;
-      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-      if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
-      const userId = check.current.session.userId;
-      const pending = await deps.pending.load(check.current, form.interaction);
-      if (!pending) return sendExpiredRequest(reply);
+      const post = await checkPendingFormPost(request, reply, deps, form);
+      if (!post) return reply;
+      const { userId, pending } = post;
       if (form.decision !== 'allow') {
         const denied = new AuthorizeError(AUTHORIZE_ERRORS.ACCESS_DENIED, 'the user denied the request');
         return deps.flow.reject(request, reply, pending.interaction, pending.authz, denied);

@@ -1,6 +1,9 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PendingRequest, PendingRequests } from '../oauth/authorize/pending.ts';
 import type { BrowserSessions, CurrentSession } from '../sessions/browser.ts';
 import { isValidCsrf } from '../sessions/csrf.ts';
+import { isSignedIn } from '../sessions/store.ts';
+import { sendExpiredRequest, sendForbiddenForm } from './pages.ts';
 
 /**
  * True when a form POST comes from another site (SECURITY 24). Our pages send
@@ -34,4 +37,41 @@ export async function checkFormPost(
   const current = await sessions.current(request);
   if (!current || !isValidCsrf(current.token, csrf)) return { ok: false, reason: 'csrf' };
   return { ok: true, current };
+}
+
+/** A signed-in user's form post that continues a pending authorization request. */
+export interface PendingFormPost {
+  current: CurrentSession;
+  userId: string;
+  pending: PendingRequest;
+}
+
+/**
+ * The prelude of the pages that continue an authorization request for a signed-in user
+ * (consent, organization choice): {@link checkFormPost}, a signed-in session, and the pending
+ * request the form names. Undefined when the answer has been sent: 403 for a refused post or no
+ * sign-in, the expired-request page for a request that is gone.
+ *
+ * @example
+ * const post = await checkPendingFormPost(request, reply, deps, request.body);
+ * if (!post) return reply;
+ */
+export async function checkPendingFormPost(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: { sessions: BrowserSessions; ownOrigin: string; pending: PendingRequests },
+  form: { csrf?: string | undefined; interaction?: string | undefined },
+): Promise<PendingFormPost | undefined> {
+  const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
+  if (!check.ok || !isSignedIn(check.current.session)) {
+    sendForbiddenForm(reply);
+    return undefined;
+  }
+  const { current } = check;
+  const pending = await deps.pending.load(current, form.interaction);
+  if (!pending) {
+    sendExpiredRequest(reply);
+    return undefined;
+  }
+  return { current, userId: check.current.session.userId, pending };
 }

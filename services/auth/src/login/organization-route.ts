@@ -6,8 +6,8 @@ import { csrfToken } from '../sessions/csrf.ts';
 import { isSignedIn } from '../sessions/store.ts';
 import { redirectOrigin, type PendingRequests } from '../oauth/authorize/pending.ts';
 import { PATHS, pathWithQuery } from '../flows/paths.ts';
-import { checkFormPost } from './form-guard.ts';
-import { sendExpiredRequest, sendForbiddenForm, sendOrganizationPage } from './pages.ts';
+import { checkPendingFormPost } from './form-guard.ts';
+import { sendExpiredRequest, sendOrganizationPage } from './pages.ts';
 import { PAGE_FORM_TYPES } from '../oauth/documented-params.ts';
 
 /** Dependencies of {@link registerOrganizationRoutes}. */
@@ -56,12 +56,9 @@ export function registerOrganizationRoutes(app: HttpServer, deps: OrganizationRo
     { schema: { consumes: PAGE_FORM_TYPES, body: OrganizationForm } },
     async (request, reply) => {
       const form = request.body;
-      const check = await checkFormPost(request, deps.sessions, deps.ownOrigin, form.csrf);
-      if (!check.ok || !isSignedIn(check.current.session)) return sendForbiddenForm(reply);
-      const { current } = check;
-      const userId = check.current.session.userId;
-      const pending = await deps.pending.load(current, form.interaction);
-      if (!pending) return sendExpiredRequest(reply);
+      const post = await checkPendingFormPost(request, reply, deps, form);
+      if (!post) return reply;
+      const { current, userId, pending } = post;
       const organizations = await deps.users.listOrganizations(userId);
       const chosen = organizations.find((org) => org.id === form.org_id);
       if (!chosen) {
