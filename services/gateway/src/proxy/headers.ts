@@ -89,9 +89,9 @@ export type HeaderList = OutgoingHttpHeader[];
  * The response headers for the client as one flat list for `writeHead`: the edge's own headers
  * (security headers, CORS, RateLimit, request id) unless the upstream sent the same field, then
  * the upstream's headers minus hop-by-hop ones (and those its `Connection` names), `Server` and
- * `X-Powered-By`. An upstream header
- * wins over the edge's (e.g. a route's own Content-Security-Policy), except that a policy without
- * `frame-ancestors` gets `frame-ancestors 'none'` added.
+ * `X-Powered-By`. An upstream header wins over the edge's (e.g. a route's own
+ * Content-Security-Policy), except that a policy without `frame-ancestors` gets
+ * `frame-ancestors 'none'` added.
  *
  * @example
  * res.writeHead(status, responseHeaders(upstreamHeaders, reply.getHeaders()));
