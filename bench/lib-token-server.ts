@@ -9,6 +9,10 @@
  * the run (Tessera: through its real authorize → login → code flow; oidc-provider: through its
  * Grant/RefreshToken models, its in-memory adapter).
  */
+// Every server kind runs with libuv's pool sized as Tessera's entry points size it (one thread per
+// core the event loop leaves free: 1 on 2 cores, ADR 0014), so the signer's pool is the same for the
+// three and the ratios compare the servers, not their pool settings.
+import '@tessera/kernel/size-thread-pool';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import Fastify from 'fastify';

@@ -2,6 +2,8 @@
  * `npm start`: the whole platform in one process (gateway 8080, auth 8081, users 8082) on
  * embedded PostgreSQL under ./.data, or on DATABASE_URL / REDIS_URL when set.
  */
+// First: sizes libuv's thread pool before anything can start it (packages/kernel/src/thread-pool.ts).
+import '@tessera/kernel/size-thread-pool';
 import { createErrorReporter, createLogger, onShutdown, reportProcessErrors } from '@tessera/kernel';
 import { startPlatform } from './platform.ts';
 import { startupFailureLine } from './startup-error.ts';

@@ -40,6 +40,13 @@ export { uuidv7, systemClock } from './ids.ts';
 export type { Clock } from './ids.ts';
 export { onShutdown, reportProcessErrors } from './shutdown.ts';
 export { sameSecret } from './same-secret.ts';
+export {
+  defaultThreadPoolSize,
+  NODE_THREAD_POOL_SIZE,
+  sizeThreadPool,
+  threadPoolJobsOf,
+} from './thread-pool.ts';
+export type { ThreadPoolJobs } from './thread-pool.ts';
 export { acceptsHtml, escapeHtml } from './html.ts';
 export {
   applyCors,

@@ -2,6 +2,8 @@
  * `npm run start:auth`: the auth service alone (production, one service per process). Reads the
  * environment, connects PostgreSQL (and Redis when configured), applies migrations, starts.
  */
+// First: sizes libuv's thread pool before anything can start it (packages/kernel/src/thread-pool.ts).
+import '@tessera/kernel/size-thread-pool';
 import { errorSink, telemetry } from './instrument.ts';
 import { createLogger, errorReporterOf, onShutdown, reportProcessErrors } from '@tessera/kernel';
 import {

@@ -2,6 +2,8 @@
  * `npm run start:users`: the user service alone, in production mode (real PostgreSQL required).
  * The only file of this service that reads the environment (with instrument.ts, imported first).
  */
+// First: sizes libuv's thread pool before anything can start it (packages/kernel/src/thread-pool.ts).
+import '@tessera/kernel/size-thread-pool';
 import { errorSink, telemetry } from './instrument.ts';
 import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
 import { connectRedis, followRevocations, traceRedis } from '@tessera/cache';

@@ -3,7 +3,7 @@
  * current key. The hot path is one clock read, one random id, one JSON encoding and one
  * WebCrypto signature; the key and its encoded header are prepared once per key.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '@tessera/kernel';
 import type { SigningAlgorithm } from '../config.ts';
 import type { AccessTokenInput, IdTokenInput, TokenSigner } from '../contracts.ts';
@@ -43,7 +43,7 @@ export interface AccessTokenClaimSet {
 
 /** OpenID Connect Core §3.1.3.6: left half of the hash of the ASCII token (the hash of the ID token's `alg`), base64url. */
 function halfHash(alg: SigningAlgorithm, value: string): string {
-  const digest = createHash(algorithmSpec(alg).halfHash).update(value, 'ascii').digest();
+  const digest = hash(algorithmSpec(alg).halfHash, value, 'buffer');
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 

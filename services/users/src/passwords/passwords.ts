@@ -1,6 +1,6 @@
-import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { BadRequestError } from '@tessera/kernel';
+import { argon2Threads } from './argon2-threads.ts';
 import { COMMON_PASSWORDS } from './common-passwords.ts';
 
 /** argon2's `Algorithm.Argon2id` (a const enum, which type stripping cannot inline). */
@@ -35,7 +35,7 @@ export function normalizePassword(password: string): string {
 export async function hashPassword(password: string): Promise<string> {
   const normalized = normalizePassword(password);
   assertPasswordPolicy(normalized);
-  return hash(normalized, ARGON2_OPTIONS);
+  return argon2Threads().hash(normalized, ARGON2_OPTIONS);
 }
 
 /**
@@ -62,7 +62,13 @@ let dummyHash: Promise<string> | undefined;
 
 /** The hash an unknown email's password is checked against, computed once. */
 function dummyPasswordHash(): Promise<string> {
-  return (dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS));
+  // A failed computation is not kept: the next login tries again.
+  return (dummyHash ??= argon2Threads()
+    .hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS)
+    .catch((err: unknown) => {
+      dummyHash = undefined;
+      throw err;
+    }));
 }
 
 /**
@@ -101,7 +107,7 @@ export async function verifyPassword(passwordHash: string | null, password: stri
 /** argon2 verification that answers false for a malformed hash instead of throwing. */
 async function matches(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await argon2Threads().verify(passwordHash, password);
   } catch {
     return false;
   }
