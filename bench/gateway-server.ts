@@ -6,6 +6,8 @@
  * `node_modules` resolves the workspace packages) benchmarks that gateway instead: before/after
  * figures with the same command.
  */
+// As the gateway's main.ts does: libuv's pool sized to the spare cores (ADR 0014), for both proxies here.
+import '@tessera/kernel/size-thread-pool';
 import Fastify from 'fastify';
 import proxy from '@fastify/http-proxy';
 import { Writable } from 'node:stream';

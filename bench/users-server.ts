@@ -3,6 +3,8 @@
  * does not share its event loop: one user service per cache mode, plus a bare Fastify route
  * returning the same JSON. Prints one JSON line with the URLs and a token when ready.
  */
+// As the users service's main.ts does: libuv's pool sized to the spare cores (ADR 0014).
+import '@tessera/kernel/size-thread-pool';
 import Fastify from 'fastify';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
