@@ -13,7 +13,7 @@
 // core the event loop leaves free: 1 on 2 cores, ADR 0014), so the signer's pool is the same for the
 // three and the ratios compare the servers, not their pool settings.
 import '@tessera/kernel/size-thread-pool';
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual } from 'node:crypto';
+import { generateKeyPairSync, hash, randomBytes, randomUUID, sign, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
@@ -207,7 +207,7 @@ async function startLimit(): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const secret = randomBytes(32).toString('base64url');
-  const secretHash = createHash('sha256').update(secret).digest();
+  const secretHash = Buffer.from(hash('sha256', secret, 'base64url'), 'latin1');
   const { privateKey } =
     alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   const signKey = { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
@@ -218,9 +218,8 @@ async function startLimit(): Promise<void> {
   app.post('/oauth2/token', async (request, reply) => {
     const auth = request.headers.authorization ?? '';
     const [id, presented] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
-    const digest = createHash('sha256')
-      .update(presented ?? '')
-      .digest();
+    // The same one-shot hash and comparison as Tessera's client-secret check (clients/secrets.ts).
+    const digest = Buffer.from(hash('sha256', presented ?? '', 'base64url'), 'latin1');
     if (id !== CLIENT_ID || !timingSafeEqual(digest, secretHash))
       return reply.code(401).send({ error: 'invalid_client' });
     const body = request.body as Record<string, string>;
