@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { verify as verifyOnLibuvPool } from '@node-rs/argon2';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -44,6 +44,24 @@ describe('Argon2Threads', () => {
     await expect(threads.verify('not-a-phc-string', 'password')).rejects.toThrow();
     const passwordHash = await threads.hash('still works', OPTIONS);
     await expect(threads.verify(passwordHash, 'still works')).resolves.toBe(true);
+  });
+
+  it('fails the job of a thread that dies and starts another for the next job', async () => {
+    // A stand-in thread that dies on the password "die" and answers everything else.
+    const script = path.join(scratch, 'dying-thread.mjs');
+    writeFileSync(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.on('message', (job) => {
+         if (job.password === 'die') process.exit(3);
+         parentPort.postMessage({ ok: true, value: 'answered ' + job.password });
+       });`,
+    );
+    const threads = new Argon2Threads(1, { script: pathToFileURL(script) });
+    await expect(threads.hash('first', OPTIONS)).resolves.toBe('answered first');
+    await expect(threads.hash('die', OPTIONS)).rejects.toThrow(/stopped before answering/);
+    await expect(threads.hash('after', OPTIONS)).resolves.toBe('answered after');
+    expect(threads.threads).toBe(1);
   });
 
   it('refuses a size below one', () => {

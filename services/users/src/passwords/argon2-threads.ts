@@ -41,9 +41,13 @@ export class Argon2Threads {
   readonly #queue: Pending[] = [];
   #started = 0;
 
-  constructor(size: number) {
+  readonly #script: URL;
+
+  /** `options.script` replaces the thread's module (tests: a thread that dies on cue). */
+  constructor(size: number, options: { script?: URL } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new TypeError('Argon2Threads: size must be ≥ 1');
     this.size = size;
+    this.#script = options.script ?? new URL('./argon2-thread.ts', import.meta.url);
   }
 
   /** Hashes `password` with `options` (argon2's PHC string). */
@@ -81,7 +85,7 @@ export class Argon2Threads {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./argon2-thread.ts', import.meta.url), { name: 'argon2' });
+    const worker = new Worker(this.#script, { name: 'argon2' });
     this.#started += 1;
     worker.on('message', (reply: Argon2Reply) => {
       const pending = this.#busy.get(worker);
@@ -95,14 +99,17 @@ export class Argon2Threads {
       this.#dispatch();
     });
     // A thread that dies (out of memory, terminated) fails its job; the next job starts another.
-    worker.on('error', () => undefined);
+    let failure = 'the argon2 thread stopped before answering';
+    worker.on('error', (err) => {
+      failure = `the argon2 thread failed: ${err.message}`;
+    });
     worker.on('exit', () => {
       this.#started -= 1;
       const index = this.#idle.indexOf(worker);
       if (index >= 0) this.#idle.splice(index, 1);
       const pending = this.#busy.get(worker);
       this.#busy.delete(worker);
-      pending?.reject(new Error('the argon2 thread stopped before answering'));
+      pending?.reject(new Error(failure));
       this.#dispatch();
     });
     return worker;
