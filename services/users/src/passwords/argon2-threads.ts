@@ -100,8 +100,8 @@ export class Argon2Threads {
     });
     // A thread that dies (out of memory, terminated) fails its job; the next job starts another.
     let failure = 'the argon2 thread stopped before answering';
-    worker.on('error', (err) => {
-      failure = `the argon2 thread failed: ${err.message}`;
+    worker.on('error', (err: unknown) => {
+      failure = `the argon2 thread failed: ${err instanceof Error ? err.message : String(err)}`;
     });
     worker.on('exit', () => {
       this.#started -= 1;
