@@ -10,7 +10,7 @@
  *
  * So every Tessera process sizes the pool to the cores the event loop leaves free: 1 on 2 cores, 3
  * on 4, and Node's 4 from 5 cores up. The exception is a process whose pool jobs are long: an RS256
- * signature takes ~0.7 ms, against which a context switch costs nothing, and there one thread per
+ * signature (RSA-2048) takes ~0.33 ms, against which a context switch costs nothing, and there one thread per
  * core (up to 4) signs more per second. `UV_THREADPOOL_SIZE` set by the operator always wins.
  */
 import { availableParallelism } from 'node:os';
@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 /** Node's own pool size, and the most this default ever asks for. */
 export const NODE_THREAD_POOL_SIZE = 4;
 
-/** What the pool mostly runs: short jobs (ES256/EdDSA signatures, ~30 µs) or long ones (RS256, ~0.7 ms). */
+/** What the pool mostly runs: short jobs (ES256/EdDSA signatures, ~30 µs) or long ones (RS256, ~0.33 ms). */
 export type ThreadPoolJobs = 'short' | 'long';
 
 /**
