@@ -3,8 +3,7 @@
  * SHA-256 to the challenge the code is bound to; a missing, malformed or wrong verifier is
  * invalid_grant.
  */
-import { createHash } from 'node:crypto';
-import { safeEqual } from '../../../../flows/crypto.ts';
+import { safeEqual, sha256 } from '../../../../flows/crypto.ts';
 import { OAuthError } from '../../../errors.ts';
 import type { CodeCheck } from './context.ts';
 
@@ -15,7 +14,7 @@ export const checkCodeVerifier: CodeCheck = ({ params, stored }) => {
   if (verifier === undefined || !VERIFIER.test(verifier)) {
     throw new OAuthError('invalid_grant', 'a valid code_verifier is required');
   }
-  const challenge = createHash('sha256').update(verifier, 'ascii').digest('base64url');
-  if (!safeEqual(challenge, stored.code.codeChallenge))
+  // The verifier is ASCII (checked above), so its UTF-8 bytes are its ASCII bytes (§4.6).
+  if (!safeEqual(sha256(verifier), stored.code.codeChallenge))
     throw new OAuthError('invalid_grant', 'code_verifier does not match');
 };
