@@ -1,7 +1,8 @@
 /**
  * Signs access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2) with the key store's
  * current key. The hot path is one clock read, one random id, one JSON encoding and one
- * WebCrypto signature; the key and its encoded header are prepared once per key.
+ * `node:crypto` signature on libuv's thread pool (`jws.ts`); the key and its encoded header are
+ * prepared once per key.
  */
 import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '@tessera/kernel';
