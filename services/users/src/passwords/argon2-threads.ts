@@ -39,7 +39,6 @@ export class Argon2Threads {
   readonly #idle: Worker[] = [];
   readonly #busy = new Map<Worker, Pending>();
   readonly #queue: Pending[] = [];
-  #started = 0;
 
   readonly #script: URL;
 
@@ -60,9 +59,9 @@ export class Argon2Threads {
     return (await this.#run({ op: 'verify', passwordHash, password })) as boolean;
   }
 
-  /** Threads started and not exited (for tests and metrics). */
+  /** Threads running: the idle ones and the busy ones. */
   get threads(): number {
-    return this.#started;
+    return this.#idle.length + this.#busy.size;
   }
 
   #run(job: Argon2Job): Promise<string | boolean> {
@@ -74,7 +73,7 @@ export class Argon2Threads {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      const worker = this.#idle.pop() ?? (this.#started < this.size ? this.#start() : undefined);
+      const worker = this.#idle.pop() ?? (this.threads < this.size ? this.#start() : undefined);
       if (!worker) return;
       const pending = this.#queue.shift() as Pending;
       this.#busy.set(worker, pending);
@@ -86,7 +85,6 @@ export class Argon2Threads {
 
   #start(): Worker {
     const worker = new Worker(this.#script, { name: 'argon2' });
-    this.#started += 1;
     worker.on('message', (reply: Argon2Reply) => {
       const pending = this.#busy.get(worker);
       this.#busy.delete(worker);
@@ -104,7 +102,6 @@ export class Argon2Threads {
       failure = `the argon2 thread failed: ${err instanceof Error ? err.message : String(err)}`;
     });
     worker.on('exit', () => {
-      this.#started -= 1;
       const index = this.#idle.indexOf(worker);
       if (index >= 0) this.#idle.splice(index, 1);
       const pending = this.#busy.get(worker);
