@@ -1,5 +1,4 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
@@ -45,6 +44,7 @@ import {
 import { platformConfigSpec, type PlatformConfig } from './config.ts';
 import { loadOrCreateMasterKey } from './master-key.ts';
 import { readSeedFile } from './seed-file.ts';
+import { reservePorts } from './port-reservations.ts';
 
 /** What `startPlatform` reports for the banner (secrets only when generated now, to print once). */
 export interface PlatformHandle {
@@ -166,11 +166,14 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     };
     cleanups.push(async () => subscribers.forEach((s) => s.disconnect()));
 
-    const [usersPort, authPort, gatewayPort] = await resolvePorts(config.host, [
+    const [usersReservation, authReservation, gatewayReservation] = await reservePorts(config.host, [
       config.usersPort,
       config.authPort,
       config.gatewayPort,
     ]);
+    const reservations = [usersReservation!, authReservation!, gatewayReservation!];
+    cleanups.push(() => Promise.all(reservations.map((reservation) => reservation.release())));
+    const [usersPort, authPort, gatewayPort] = reservations.map((reservation) => reservation.port);
     const loopback = (port: number) =>
       `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const urls = { users: loopback(usersPort!), auth: loopback(authPort!), gateway: loopback(gatewayPort!) };
@@ -228,7 +231,9 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       () => users.app.close(),
       () => auth.close(),
     );
+    await usersReservation!.release();
     await users.app.listen({ host: config.host, port: usersPort! });
+    await authReservation!.release();
     await auth.app.listen({ host: config.host, port: authPort! });
     // Built once auth listens: the gateway reads the registered browser apps' origins from it.
     const gateway: Gateway = await buildGatewayApp({
@@ -245,6 +250,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
     });
     await gateway.checkHealth();
     cleanups.push(() => gateway.app.close());
+    await gatewayReservation!.release();
     await gateway.app.listen({ host: config.host, port: gatewayPort! });
     return {
       urls,
@@ -288,28 +294,6 @@ async function observability(
   const telemetry = await createTelemetry({ service, config });
   const errorSink = config.sentryDsn ? await createSentrySink(config.sentryDsn, { service }) : undefined;
   return { telemetry, errorSink };
-}
-
-/** Port 0 means "any free port": resolved up front because each service must know the others' URLs. */
-async function resolvePorts(host: string, ports: number[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const port of ports) {
-    if (port !== 0) {
-      out.push(port);
-      continue;
-    }
-    out.push(
-      await new Promise<number>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, host, () => {
-          const { port: free } = server.address() as net.AddressInfo;
-          server.close(() => resolve(free));
-        });
-      }),
-    );
-  }
-  return out;
 }
 
 /**
