@@ -103,17 +103,22 @@ export function sendPage(reply: FastifyReply, options: PageOptions, body: SafeHt
     .send(page.value);
 }
 
-/** A page that only states a problem (expired request, forbidden form post...). */
+/**
+ * A page that only states a problem (expired request, forbidden form post...), with an optional
+ * second paragraph saying what the person can do about it.
+ */
 export function sendMessagePage(
   reply: FastifyReply,
   status: number,
   title: string,
   message: string,
+  advice?: string,
 ): FastifyReply {
   return sendPage(
     reply,
     { title, status },
     html`<h1>${title}</h1>
-      <p role="alert">${message}</p>`,
+      <p role="alert">${message}</p>
+      ${advice === undefined ? '' : html` <p>${advice}</p>`}`,
   );
 }

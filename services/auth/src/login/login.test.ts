@@ -128,6 +128,8 @@ describe('refusals on the pages', () => {
     expect(nul.status).toBe(400);
     expect(nul.headers['content-type']).toMatch(/^text\/html/);
     expect(nul.text).toContain('NUL character');
+    expect(nul.text).toContain('<h1>Request refused</h1>');
+    expect(nul.text).toContain('<p>Return to the application and start again.');
     const form = await browser(server)
       .post('/login')
       .set('accept', 'text/html')

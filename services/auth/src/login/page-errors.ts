@@ -9,7 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptsHtml, toAppError } from '@tessera/kernel';
-import { html, sendPage } from './html.ts';
+import { sendMessagePage } from './html.ts';
 
 /**
  * The error handler of the pages' scope (see the module comment).
@@ -27,11 +27,11 @@ export function pageErrorHandler(
   request.log.info({ code: refusal.code, status: refusal.status }, 'page request rejected');
   if (refusal.headers) void reply.headers(refusal.headers);
   const detail = refusal.expose ? (refusal.detail ?? refusal.title) : refusal.title;
-  return sendPage(
+  return sendMessagePage(
     reply,
-    { title: 'Request refused', status: refusal.status },
-    html`<h1>Request refused</h1>
-      <p role="alert">${detail}</p>
-      <p>Return to the application and start again. If this keeps happening, contact its developer.</p>`,
+    refusal.status,
+    'Request refused',
+    detail,
+    'Return to the application and start again. If this keeps happening, contact its developer.',
   );
 }
