@@ -100,6 +100,9 @@ export interface RefreshTokenInfo {
   orgId?: string;
 }
 
+/** What {@link RefreshTokenStore.revokeFamily} did with a presented token. */
+export type RefreshTokenRevocation = 'revoked' | 'unknown' | 'foreign';
+
 /**
  * The refresh-token families (grants), owned by the code/refresh grant feature and used by the
  * introspection and revocation routes.
@@ -107,8 +110,12 @@ export interface RefreshTokenInfo {
 export interface RefreshTokenStore {
   /** Inactive/unknown → undefined. Never throws for garbage input. */
   inspect(token: string): Promise<RefreshTokenInfo | undefined>;
-  /** Revokes the token's whole family (refresh tokens and, via the denylist, its access tokens) if `clientId` owns it; false when unknown or owned by another client. */
-  revokeFamily(token: string, clientId: string): Promise<boolean>;
+  /**
+   * Revokes the token's whole family (refresh tokens and, via the denylist, its access tokens) if
+   * `clientId` owns it. `unknown`: not a refresh token this server issued; `foreign`: issued to
+   * another client, left untouched.
+   */
+  revokeFamily(token: string, clientId: string): Promise<RefreshTokenRevocation>;
 }
 
 /**

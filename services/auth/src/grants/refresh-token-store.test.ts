@@ -55,10 +55,10 @@ describe('RefreshTokenStore (for introspection and revocation)', () => {
   it('revokes the whole family for the owning client only', async () => {
     const { clientId, body } = await issued();
     const store = server.flows.refreshTokenStore;
-    expect(await store.revokeFamily(body.refresh_token ?? '', 'someone-else')).toBe(false);
+    expect(await store.revokeFamily(body.refresh_token ?? '', 'someone-else')).toBe('foreign');
     expect(await store.inspect(body.refresh_token ?? '')).toBeDefined();
-    expect(await store.revokeFamily('unknown-token', clientId)).toBe(false);
-    expect(await store.revokeFamily(body.refresh_token ?? '', clientId)).toBe(true);
+    expect(await store.revokeFamily('unknown-token', clientId)).toBe('unknown');
+    expect(await store.revokeFamily(body.refresh_token ?? '', clientId)).toBe('revoked');
     expect(await store.inspect(body.refresh_token ?? '')).toBeUndefined();
     expect(await server.denylist.has(decodeJwt(body.access_token).jti as string)).toBe(true);
     expect((await refresh(server, clientId, body.refresh_token ?? '')).body.error).toBe('invalid_grant');

@@ -1,5 +1,5 @@
 import type { Clock } from '@tessera/kernel';
-import type { RefreshTokenInfo, RefreshTokenStore } from '../contracts.ts';
+import type { RefreshTokenInfo, RefreshTokenRevocation, RefreshTokenStore } from '../contracts.ts';
 import type { GrantFamilies } from './families.ts';
 import { refreshTokenExpiry, type RefreshTokens } from './refresh-tokens.ts';
 
@@ -36,10 +36,11 @@ export class GrantRefreshTokenStore implements RefreshTokenStore {
     };
   }
 
-  async revokeFamily(token: string, clientId: string): Promise<boolean> {
+  async revokeFamily(token: string, clientId: string): Promise<RefreshTokenRevocation> {
     const stored = await this.#tokens.find(token);
-    if (!stored || stored.family.clientId !== clientId) return false;
+    if (!stored) return 'unknown';
+    if (stored.family.clientId !== clientId) return 'foreign';
     await this.#families.revoke(stored.family.id, 'revocation');
-    return true;
+    return 'revoked';
   }
 }

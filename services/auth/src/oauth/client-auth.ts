@@ -127,14 +127,15 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
     body: Record<string, string | undefined>,
   ): Promise<AuthenticatedClient> => {
     const header = request.headers.authorization;
-    const basicHeader = typeof header === 'string' && /^basic\s/i.test(header) ? header : undefined;
     const usesPost = body.client_secret !== undefined;
     const usesAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
-    if (Number(basicHeader !== undefined) + Number(usesPost) + Number(usesAssertion) > 1) {
+    if (Number(header !== undefined) + Number(usesPost) + Number(usesAssertion) > 1) {
       throw new OAuthError('invalid_request', 'use exactly one client authentication method');
     }
-    if (basicHeader !== undefined) {
-      const credentials = parseBasic(basicHeader);
+    if (header !== undefined) {
+      // RFC 6749 §5.2: a client that tried the Authorization header (any scheme, or Basic without
+      // credentials) gets 401 with the challenge of the one scheme this endpoint takes there.
+      const credentials = /^basic(\s|$)/i.test(header) ? parseBasic(header) : undefined;
       if (!credentials) throw failed(true);
       if (body.client_id !== undefined && body.client_id !== credentials.clientId) throw failed(true);
       const client = await withSecret(credentials.clientId, credentials.secret, 'client_secret_basic');

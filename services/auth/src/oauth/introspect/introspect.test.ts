@@ -26,7 +26,7 @@ const refreshInfo: RefreshTokenInfo = {
 };
 const refreshStore: RefreshTokenStore = {
   inspect: (token) => Promise.resolve(token === 'refresh-token-of-reports' ? refreshInfo : undefined),
-  revokeFamily: () => Promise.resolve(false),
+  revokeFamily: () => Promise.resolve('unknown'),
 };
 
 const basic = (id: string) => `Basic ${Buffer.from(`${id}:${secrets[id]}`).toString('base64')}`;

@@ -21,9 +21,10 @@ const revokedFamilies: string[] = [];
 const refreshStore: RefreshTokenStore = {
   inspect: () => Promise.resolve(undefined),
   revokeFamily: (token, clientId) => {
-    const owned = token === 'refresh-of-reports' && clientId === 'reports';
-    if (owned) revokedFamilies.push(`${token}/${clientId}`);
-    return Promise.resolve(owned);
+    if (token !== 'refresh-of-reports') return Promise.resolve('unknown');
+    if (clientId !== 'reports') return Promise.resolve('foreign');
+    revokedFamilies.push(`${token}/${clientId}`);
+    return Promise.resolve('revoked');
   },
 };
 
@@ -100,10 +101,15 @@ describe('POST /oauth2/revoke', () => {
     expect(await redis.keys(`${prefix}denied:*`)).toEqual(before);
   });
 
-  it('answers 200 when a client revokes another client’s access token but leaves it active', async () => {
+  it('refuses with 400 invalid_request when a client revokes another client’s access token, and leaves it active', async () => {
     const token = await accessToken('reports');
     const res = await revoke('other', { token });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(400);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'the token was not issued to this client',
+    });
     expect(await redis.exists(`${prefix}denied:${decodeJwt(token).jti}`)).toBe(0);
     expect((await introspect(token)).body.active).toBe(true);
   });
@@ -114,10 +120,11 @@ describe('POST /oauth2/revoke', () => {
     expect(revokedFamilies).toEqual(['refresh-of-reports/reports']);
   });
 
-  it('answers 200 without effect when another client presents a refresh token', async () => {
+  it('refuses with 400 invalid_request, without effect, when another client presents a refresh token', async () => {
     const before = revokedFamilies.length;
     const res = await revoke('other', { token: 'refresh-of-reports' });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
     expect(revokedFamilies).toHaveLength(before);
   });
 

@@ -1,8 +1,10 @@
 /**
  * Token revocation (RFC 7009). Confidential clients authenticate, public clients identify
  * themselves (§2.1). A refresh token revokes its whole family (RFC 9700 §4.14.2); an access
- * token's `jti` goes on the denylist until its `exp`. A client can only revoke its own tokens;
- * unknown, foreign or already invalid tokens still answer 200 (§2.2), so the answer reveals nothing.
+ * token's `jti` goes on the denylist until its `exp`. A client can only revoke its own tokens: a
+ * valid token issued to another client is refused with `invalid_request` and left active (§2.1:
+ * "the request is refused and the client is informed of the error"); unknown or already invalid
+ * tokens answer 200 (§2.2).
  */
 import type { HttpServer } from '@tessera/kernel';
 import type { AuthMetrics } from '../../metrics.ts';
@@ -24,6 +26,8 @@ export interface RevocationRouteDeps {
   metrics?: AuthMetrics | undefined;
 }
 
+const notYours = () => new OAuthError('invalid_request', 'the token was not issued to this client');
+
 /**
  * Registers `POST /oauth2/revoke` on an OAuth scope.
  *
@@ -39,13 +43,15 @@ export function registerRevocationRoute(app: HttpServer, deps: RevocationRouteDe
 
     if (LocalAccessTokenVerifier.looksLikeJwt(token)) {
       const claims = await deps.verifier.verify(token);
-      if (claims && claims.client_id === client.clientId) {
+      if (claims && claims.client_id !== client.clientId) throw notYours();
+      if (claims) {
         await deps.denylist.add(claims.jti, claims.exp);
         deps.metrics?.tokensRevoked.inc({ reason: 'revocation_request' });
       }
-    } else if (token.length <= 512) {
-      const revoked = await deps.refreshTokens?.revokeFamily(token, client.clientId);
-      if (revoked) deps.metrics?.tokensRevoked.inc({ reason: 'revocation_request' });
+    } else if (token.length <= 512 && deps.refreshTokens) {
+      const outcome = await deps.refreshTokens.revokeFamily(token, client.clientId);
+      if (outcome === 'foreign') throw notYours();
+      if (outcome === 'revoked') deps.metrics?.tokensRevoked.inc({ reason: 'revocation_request' });
     }
     return reply.code(200).send();
   });

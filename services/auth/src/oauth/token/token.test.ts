@@ -224,6 +224,21 @@ describe('client_credentials', () => {
     expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
   });
 
+  it('answers an Authorization header without valid Basic credentials with the Basic challenge too', async () => {
+    // RFC 6749 §5.2: the client tried the Authorization header, so the 401 names the scheme it takes.
+    for (const header of ['Basic', 'Basic !!!', 'Bearer abc.def.ghi', 'Digest username="reports"']) {
+      const res = await token().set('authorization', header).send({ grant_type: 'client_credentials' });
+      expect(res.status, header).toBe(401);
+      expect(res.headers['www-authenticate'], header).toMatch(/^Basic realm="tessera"/);
+      expect(res.body.error, header).toBe('invalid_client');
+    }
+    const withClientId = await token()
+      .set('authorization', 'Bearer abc')
+      .send({ grant_type: 'client_credentials', client_id: 'reports' });
+    expect(withClientId.status).toBe(401);
+    expect(withClientId.headers['www-authenticate']).toMatch(/^Basic realm="tessera"/);
+  });
+
   it('answers an unknown client like a wrong secret', async () => {
     const res = await token()
       .set('authorization', basic('nobody', serviceSecret))
