@@ -34,6 +34,7 @@ export {
 } from './http.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
 export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts';
+export { isManagementPermission, MANAGEMENT_RESOURCES } from './management-permissions.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';
 export { uuidv7, systemClock } from './ids.ts';

@@ -39,7 +39,13 @@ const tokenFor = async (clientId: string, scopes: string[]) => (await credential
 beforeAll(async () => {
   database = await createTestAuthDatabase();
   server = await startAuthServer({ db: database.db, conn: database.conn, features: [] });
-  adminToken = await tokenFor('admin-tool', ['clients:read', 'clients:write', 'keys:read', 'keys:write']);
+  adminToken = await tokenFor('admin-tool', [
+    'clients:read',
+    'clients:write',
+    'keys:read',
+    'keys:write',
+    'users:read',
+  ]);
   readerToken = await tokenFor('auditor', ['clients:read']);
 });
 
@@ -229,6 +235,52 @@ describe('/v1/clients', () => {
     const ids = (res.body.clients as Array<{ clientId: string }>).map((client) => client.clientId);
     expect(ids).toEqual(expect.arrayContaining(['admin-tool', 'auditor', 'billing']));
     expect(JSON.stringify(res.body)).not.toMatch(/secretHash|clientSecret/);
+  });
+
+  it('refuses to give a client management scopes the caller does not hold, at creation and by secret rotation', async () => {
+    // clients:write alone must not become users:write (or the services' `internal` scope) through
+    // a client registered, or taken over, by the caller.
+    const { token: clientsOnly } = await credentialsFor('clients-only', ['clients:read', 'clients:write']);
+    for (const scopes of [['users:write'], ['orgs:read', 'invoices:approve'], ['internal'], ['keys:write']]) {
+      const res = await api()
+        .post('/v1/clients')
+        .set('authorization', `Bearer ${clientsOnly}`)
+        .send({ clientId: 'escalated', name: 'Escalated', type: 'confidential', scopes });
+      expect(res.status, scopes.join(' ')).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('scope_not_held');
+      expect(res.body.detail).toContain(scopes[0]);
+    }
+    expect(await server.auth.clients.get('escalated')).toBeUndefined();
+    // Application scopes and the caller's own permissions are its to hand out.
+    const allowed = await api()
+      .post('/v1/clients')
+      .set('authorization', `Bearer ${clientsOnly}`)
+      .send({
+        clientId: 'invoicing',
+        name: 'Invoicing',
+        type: 'confidential',
+        scopes: ['invoices:approve', 'clients:read'],
+      });
+    expect(allowed.status).toBe(201);
+
+    const { secret: powerfulSecret } = await credentialsFor('powerful', ['users:write']);
+    const takeover = await api()
+      .post('/v1/clients/powerful/rotate-secret')
+      .set('authorization', `Bearer ${clientsOnly}`);
+    expect(takeover.status).toBe(403);
+    expect(takeover.body.code).toBe('scope_not_held');
+    expect(JSON.stringify(takeover.body)).not.toMatch(/clientSecret/);
+    const stillWorks = await api()
+      .post('/oauth2/token')
+      .type('form')
+      .set('authorization', basic('powerful', powerfulSecret))
+      .send({ grant_type: 'client_credentials' });
+    expect(stillWorks.status).toBe(200);
+    const rotatedOwn = await api()
+      .post('/v1/clients/invoicing/rotate-secret')
+      .set('authorization', `Bearer ${clientsOnly}`);
+    expect(rotatedOwn.status).toBe(200);
   });
 
   it('rotates a secret: the new one works at once and the old one stops working', async () => {

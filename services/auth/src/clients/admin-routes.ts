@@ -4,8 +4,8 @@
  * the creation and the rotation that produced it; it is never readable afterwards.
  */
 import { Type, type Static } from 'typebox';
-import { NotFoundError, type HttpServer } from '@tessera/kernel';
-import { requirePermissions } from '@tessera/auth-middleware';
+import { ForbiddenError, isManagementPermission, NotFoundError, type HttpServer } from '@tessera/kernel';
+import { requirePermissions, type AccessTokenClaims } from '@tessera/auth-middleware';
 import type { ClientRepository } from './repository.ts';
 
 const Uri = Type.String({ minLength: 1, maxLength: 2000 });
@@ -104,6 +104,23 @@ const WithSecret = Type.Object(
 const notFound = () => new NotFoundError('client_not_found', 'no client with this id');
 
 /**
+ * A client's scopes become its tokens' permissions (client_credentials), so registering a client,
+ * or taking over one by rotating its secret, hands out its scopes. `clients:write` alone must not
+ * turn into `users:write` or `internal`: every management scope of the client must be a permission
+ * the caller's token holds (docs/adr/0015-client-scopes-held-by-caller.md). Application scopes
+ * (`invoices:approve`) are not Tessera's to guard.
+ */
+function assertCallerHolds(auth: AccessTokenClaims | undefined, scopes: readonly string[]): void {
+  const held = auth?.permissions ?? [];
+  const missing = scopes.filter((scope) => isManagementPermission(scope) && !held.includes(scope));
+  if (missing.length === 0) return;
+  throw new ForbiddenError(
+    'scope_not_held',
+    `${[...new Set(missing)].slice(0, 5).join(', ')}: a client can be given Tessera's management scopes only by a caller whose token holds them`,
+  );
+}
+
+/**
  * Registers `/v1/clients` on a scope where `fastifyAuth` is registered.
  *
  * @example
@@ -138,6 +155,7 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
     '/v1/clients',
     { preHandler: write, schema: { body: ClientBody, response: { 201: WithSecret } } },
     async (request, reply) => {
+      assertCallerHolds(request.auth, request.body.scopes ?? []);
       const { client, secret } = await clients.create(request.body);
       void reply
         .code(201)
@@ -151,6 +169,9 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
     '/v1/clients/:clientId/rotate-secret',
     { preHandler: write, schema: { params: ClientIdParam, response: { 200: WithSecret } } },
     async (request, reply) => {
+      const existing = await clients.get(request.params.clientId);
+      if (!existing) throw notFound();
+      assertCallerHolds(request.auth, existing.scopes);
       const { client, secret } = await clients.rotateSecret(request.params.clientId);
       void reply.header('cache-control', 'no-store');
       return { client, clientSecret: secret };

@@ -1,21 +1,11 @@
-import { BadRequestError } from '@tessera/kernel';
+import { BadRequestError, isManagementPermission } from '@tessera/kernel';
 import type { MembershipView } from './memberships.ts';
 
-/**
- * Resources of Tessera's own management APIs (`users:write`, `clients:write`, `keys:write`, …).
- * Roles in any organization may hold permissions for the applications Tessera protects
- * (`docs:read`, `invoices:approve`); permissions on these resources act on the whole platform
- * (every user, every client, the signing keys), so they take effect only in the administration
- * organization (`TESSERA_ADMIN_ORG`, default `demo`). Without this, an organization's own admin
- * could grant herself platform-wide rights (docs/adr/0006-management-permissions.md).
- */
-const MANAGEMENT_RESOURCES = new Set(['users', 'orgs', 'clients', 'keys', 'internal']);
-
-/** True for a permission on one of Tessera's management resources. */
-export function isManagementPermission(permission: string): boolean {
-  const colon = permission.indexOf(':');
-  return MANAGEMENT_RESOURCES.has(colon < 0 ? permission : permission.slice(0, colon));
-}
+// Management permissions (`users:*`, `orgs:*`, `clients:*`, `keys:*`, `internal`) act on the whole
+// platform, so they take effect only in the administration organization (`TESSERA_ADMIN_ORG`,
+// default `demo`); without this, an organization's own admin could grant herself platform-wide
+// rights (docs/adr/0006-management-permissions.md). The predicate lives in the kernel: the auth
+// service applies the same list to the scopes of the clients it registers.
 
 /**
  * The membership with the permissions that take effect: all of them in the administration
