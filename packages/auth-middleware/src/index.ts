@@ -11,6 +11,7 @@ export { assertAuthorized } from './requirements.ts';
 export type { Requirements } from './requirements.ts';
 export { authenticate, fastifyAuth, requirePermissions, requireScopes, sendTokenError } from './fastify.ts';
 export type { FastifyAuthOptions } from './fastify.ts';
+export { requireActiveUserOnWrites } from './active-user.ts';
 export { expressAuth } from './express.ts';
 export type { AuthenticatedRequest, ExpressAuthOptions } from './express.ts';
 export { RevokedTokenSet } from './revoked-set.ts';

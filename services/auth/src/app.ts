@@ -18,7 +18,7 @@ import {
 } from '@tessera/kernel';
 import { pendingMigrations, ping, registerPoolMetrics, type SqlConnection } from '@tessera/db';
 import { disabledTelemetry, type ErrorSink, type Telemetry } from '@tessera/telemetry';
-import { createTokenVerifier, fastifyAuth } from '@tessera/auth-middleware';
+import { createTokenVerifier, fastifyAuth, requireActiveUserOnWrites } from '@tessera/auth-middleware';
 import type {
   AccessTokenDenylist,
   ClientLookup,
@@ -360,6 +360,9 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   });
   await app.register(async (scope) => {
     await scope.register(fastifyAuth, { verifier: adminVerifier });
+    // A removed administrator must not register a client (or rotate a key) with a token that has
+    // minutes left: every write checks the user with the user service first.
+    requireActiveUserOnWrites(scope, async (userId) => (await users.getUser(userId))?.status === 'active');
     registerClientAdminRoutes(scope, clients);
     registerKeyAdminRoutes(scope, signingKeys);
   });

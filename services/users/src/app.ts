@@ -14,7 +14,7 @@ import {
 import { createAuthzService, type AuthzService } from './authz/authz-service.ts';
 import type { UsersDb } from './db/database.ts';
 import { internalRoutes } from './internal/routes.ts';
-import { requireActiveUserOnWrites } from './users/active-user-check.ts';
+import { requireActiveUserOnUserWrites } from './users/active-user-check.ts';
 import { usersMigrations } from './migrations.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -113,7 +113,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     },
   });
   await app.register(fastifyAuth, { verifier: deps.verifier });
-  requireActiveUserOnWrites(app, deps.db);
+  requireActiveUserOnUserWrites(app, deps.db);
   await app.register(userRoutes, { db: deps.db, authz });
   await app.register(orgRoutes, { db: deps.db, authz });
   await app.register(internalRoutes, { db: deps.db, authz, telemetry: deps.telemetry });

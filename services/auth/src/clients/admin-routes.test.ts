@@ -7,6 +7,7 @@ import {
   type StartedAuthServer,
   type TestAuthDatabase,
 } from '../testing.ts';
+import { MemoryUsers } from '../flows/testing.ts';
 import { hashClientSecret } from './secrets.ts';
 import { oauthClients } from './table.ts';
 
@@ -14,6 +15,7 @@ let database: TestAuthDatabase;
 let server: StartedAuthServer;
 let adminToken: string;
 let readerToken: string;
+const users = new MemoryUsers();
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
@@ -38,7 +40,7 @@ const tokenFor = async (clientId: string, scopes: string[]) => (await credential
 
 beforeAll(async () => {
   database = await createTestAuthDatabase();
-  server = await startAuthServer({ db: database.db, conn: database.conn, features: [] });
+  server = await startAuthServer({ db: database.db, conn: database.conn, features: [], users });
   adminToken = await tokenFor('admin-tool', [
     'clients:read',
     'clients:write',
@@ -349,6 +351,48 @@ describe('/v1/clients', () => {
     expect(
       (await api().delete('/v1/clients/doomed').set('authorization', `Bearer ${adminToken}`)).status,
     ).toBe(404);
+  });
+
+  it('refuses the token of an administrator disabled or deleted since it was issued, on every write', async () => {
+    const userToken = async (userId: string) =>
+      (
+        await server.auth.core.signer.signAccessToken({
+          sub: userId,
+          clientId: 'console',
+          aud: 'tessera-api',
+          scope: 'clients:write keys:write',
+          permissions: ['clients:write', 'keys:write'],
+          ttlSeconds: 600,
+        })
+      ).token;
+    const admin = users.add('admin-to-remove@example.com', 'irrelevant');
+    const token = await userToken(admin.profile.id);
+    const create = (clientId: string) =>
+      api()
+        .post('/v1/clients')
+        .set('authorization', `Bearer ${token}`)
+        .send({ clientId, name: clientId, type: 'confidential' });
+    expect((await create('while-active')).status).toBe(201);
+
+    admin.profile.status = 'disabled';
+    const refused = await create('after-disable');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(refused.body.detail).toBe('the user of this token is disabled or deleted');
+    expect(await server.auth.clients.get('after-disable')).toBeUndefined();
+    for (const write of [
+      api().post('/v1/clients/while-active/rotate-secret'),
+      api().delete('/v1/clients/while-active'),
+      api().post('/v1/keys/rotate'),
+    ]) {
+      expect((await write.set('authorization', `Bearer ${token}`)).status).toBe(401);
+    }
+    expect(await server.auth.clients.get('while-active')).toBeDefined();
+
+    users.byId.delete(admin.profile.id);
+    expect((await create('after-delete')).status).toBe(401);
+    // Reads are left to the token's expiry; tokens a client obtained for itself have no user.
+    expect((await api().get('/v1/clients').set('authorization', `Bearer ${adminToken}`)).status).toBe(200);
   });
 
   it('refuses a revoked admin token', async () => {
