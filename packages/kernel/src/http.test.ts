@@ -147,6 +147,44 @@ describe('createHttpServer', () => {
     expect(literal.statusCode).not.toBe(400);
   });
 
+  it('refuses JSON that is not UTF-8 or holds a lone surrogate with 400, and keeps every real character', async () => {
+    // Decoded leniently, both would be stored as U+FFFD: the value read back would not be the one sent.
+    const server = build();
+    const send = (payload: string | Buffer) =>
+      server.inject({
+        method: 'POST',
+        url: '/things',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
+    const bytes = await send(
+      Buffer.concat([Buffer.from('{"name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+    );
+    expect(bytes.statusCode).toBe(400);
+    expect(bytes.headers['content-type']).toContain('application/problem+json');
+    expect(bytes.json()).toMatchObject({ code: 'invalid_utf8' });
+    for (const payload of [
+      '{"name":"\\ud800"}',
+      '{"name":"a\\udc00b"}',
+      '{"name":"\\ud83d\\u0041"}',
+      '{"\\ud800":"x","name":"a"}',
+    ]) {
+      const res = await send(payload);
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json(), payload).toMatchObject({ code: 'invalid_unicode' });
+    }
+    for (const [payload, name] of [
+      ['{"name":"\\ud83d\\ude00"}', '\u{1F600}'],
+      ['{"name":"\u{1F600}é"}', '\u{1F600}é'],
+      ['{"name":"\\\\ud800"}', '\\ud800'],
+      ['{"name":"\\u00e9\\uFFFD"}', 'é\uFFFD'],
+    ] as const) {
+      const res = await send(payload);
+      expect(res.statusCode, payload).toBe(200);
+      expect(res.json(), payload).toEqual({ got: name });
+    }
+  });
+
   it('refuses a request with two Host lines with 400 (RFC 9112 §3.2)', async () => {
     const server = build();
     await server.listen({ host: '127.0.0.1', port: 0 });

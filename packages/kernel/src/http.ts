@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
@@ -292,14 +293,19 @@ export function errorReporterOf(app: object): ErrorReporter | undefined {
 function installJsonParser(app: HttpServer): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
     try {
-      assertSafeJson(body as string);
+      // RFC 8259 §8.1: JSON is UTF-8. Decoding bytes that are not would store U+FFFD in their place.
+      if (!isUtf8(body as Buffer))
+        throw new BadRequestError('invalid_utf8', 'the JSON body is not valid UTF-8');
+      text = (body as Buffer).toString('utf8');
+      assertSafeJson(text);
     } catch (err) {
       done(err as Error, undefined);
       return;
     }
-    void parse(request, body as string, done);
+    void parse(request, text, done);
   });
 }
 

@@ -3,8 +3,10 @@ import { BadRequestError } from './errors.ts';
 /**
  * Checks a JSON text before it is parsed into objects the application trusts: nesting deeper than
  * `maxDepth` and duplicate keys in one object are refused (JSON.parse would silently keep the last
- * duplicate, so two parsers in a chain could disagree about the value) and so is an escaped NUL
- * (`\u0000`), which no PostgreSQL text column can store. SECURITY.md item 30.
+ * duplicate, so two parsers in a chain could disagree about the value), and so are an escaped NUL
+ * (`\u0000`), which no PostgreSQL text column can store, and an escaped lone surrogate (`\ud800`
+ * without its pair), which is no character at all: stored, it would come back as U+FFFD, so the
+ * value read would not be the value written (RFC 8259 §8.2). SECURITY.md item 30.
  *
  * @example
  * assertSafeJson('{"a":1,"a":2}'); // throws BadRequestError('duplicate_key', ...)
@@ -19,10 +21,8 @@ export function assertSafeJson(text: string, maxDepth = 32): void {
       i++;
       while (i < text.length && text.charCodeAt(i) !== 0x22) {
         if (text.charCodeAt(i) === 0x5c /* \ */) {
-          // PostgreSQL text cannot hold U+0000; refuse it here rather than fail in the database.
-          if (text.startsWith('u0000', i + 1))
-            throw new BadRequestError('nul_character', 'JSON strings must not contain U+0000');
-          i++;
+          if (text.charCodeAt(i + 1) === 0x75 /* u */) i = checkUnicodeEscape(text, i);
+          else i++;
         }
         i++;
       }
@@ -49,6 +49,26 @@ export function assertSafeJson(text: string, maxDepth = 32): void {
       expectKey = keyStack[keyStack.length - 1] instanceof Set;
     }
   }
+}
+
+const hexAt = (text: string, at: number): number =>
+  /^[0-9a-fA-F]{4}$/.test(text.slice(at, at + 4)) ? Number.parseInt(text.slice(at, at + 4), 16) : -1;
+
+/**
+ * Checks the `\uXXXX` escape whose backslash is at `at`; returns the index of its last character
+ * (of the second escape, for a surrogate pair). A malformed escape is left to JSON.parse.
+ */
+function checkUnicodeEscape(text: string, at: number): number {
+  const code = hexAt(text, at + 2);
+  if (code < 0) return at + 1;
+  if (code === 0) throw new BadRequestError('nul_character', 'JSON strings must not contain U+0000');
+  if (code < 0xd800 || code > 0xdfff) return at + 5;
+  const low = text.startsWith('\\u', at + 6) ? hexAt(text, at + 8) : -1;
+  if (code <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) return at + 11;
+  throw new BadRequestError(
+    'invalid_unicode',
+    'JSON strings must not contain a lone surrogate (\\ud800–\\udfff without its pair)',
+  );
 }
 
 function safeUnescape(raw: string): string {
