@@ -35,6 +35,7 @@ export {
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
 export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts';
 export { isManagementPermission, MANAGEMENT_RESOURCES } from './management-permissions.ts';
+export { DISPLAY_TEXT_PATTERN } from './display-text.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';
 export { uuidv7, systemClock } from './ids.ts';

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { DISPLAY_TEXT_PATTERN } from '@tessera/kernel';
 
 /** Shared TypeBox pieces of the user service's API: every object closed, every string bounded. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
@@ -11,12 +12,8 @@ export const NewPassword = Type.String({
   maxLength: 128,
   description: '8 to 128 characters, compared in Unicode NFKC form; common passwords are refused',
 });
-/** Display text: no control characters (line breaks, NUL, escapes), not blank. */
-export const Name = Type.String({
-  minLength: 1,
-  maxLength: 200,
-  pattern: '^(?!\\s*$)[^\\u0000-\\u001f\\u007f]+$',
-});
+/** Display text: not blank, no control or bidirectional-override characters (see the kernel's pattern). */
+export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: DISPLAY_TEXT_PATTERN });
 export const Slug = Type.String({
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
   minLength: 1,

@@ -208,6 +208,12 @@ describe('/v1/clients', () => {
       .send({ name: 'X', type: 'public', redirectUris: ['https://a.example/cb#frag'] });
     expect(fragment.status).toBe(400);
     expect(fragment.body.code).toBe('invalid_client_metadata');
+    // The name is shown on the consent page: no control or bidirectional-override characters.
+    for (const name of ['Bell\u0007', 'Line\nbreak', 'Evil\u202eelgooG', '   ']) {
+      const res = await api().post('/v1/clients').set(auth).send({ name, type: 'confidential' });
+      expect(res.status, JSON.stringify(name)).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
     const publicCc = await api()
       .post('/v1/clients')
       .set(auth)

@@ -4,7 +4,13 @@
  * the creation and the rotation that produced it; it is never readable afterwards.
  */
 import { Type, type Static } from 'typebox';
-import { ForbiddenError, isManagementPermission, NotFoundError, type HttpServer } from '@tessera/kernel';
+import {
+  DISPLAY_TEXT_PATTERN,
+  ForbiddenError,
+  isManagementPermission,
+  NotFoundError,
+  type HttpServer,
+} from '@tessera/kernel';
 import { requirePermissions, type AccessTokenClaims } from '@tessera/auth-middleware';
 import type { ClientRepository } from './repository.ts';
 
@@ -27,7 +33,8 @@ export const ClientBody = Type.Object(
     clientId: Type.Optional(
       Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]+$' }),
     ),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    /** Shown on the consent page: display text, no control or bidirectional-override characters. */
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: DISPLAY_TEXT_PATTERN }),
     type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
     tokenEndpointAuthMethod: Type.Optional(
       Type.Union([
