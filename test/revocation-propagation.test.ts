@@ -23,13 +23,15 @@ interface Setup {
 
 async function setUp(withRedis: boolean): Promise<Setup> {
   const db = await createTestDatabase();
-  const [gatewayPort, authPort, usersPort] = [await freePort(), await freePort(), await freePort()];
+  // The gateway's port is the issuer and stays across restarts; auth and users take any free port
+  // (held by the platform from the moment it is chosen), which leaves one port to race for, not three.
+  const gatewayPort = await freePort();
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
     TESSERA_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     GATEWAY_PORT: String(gatewayPort),
-    AUTH_PORT: String(authPort),
-    USERS_PORT: String(usersPort),
+    AUTH_PORT: '0',
+    USERS_PORT: '0',
     TESSERA_ADMIN_EMAIL: ADMIN_EMAIL,
     TESSERA_ADMIN_PASSWORD: `pw-${randomBytes(12).toString('hex')}`,
     TESSERA_DEMO_SERVICE_SECRET: randomBytes(24).toString('base64url'),

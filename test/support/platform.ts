@@ -59,43 +59,64 @@ export async function startTestPlatform(options: {
   env?: Record<string, string>;
 }): Promise<TestPlatform> {
   const db = await createTestDatabase();
-  const [gatewayPort, authPort, usersPort] = [await freePort(), await freePort(), await freePort()];
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  // One master key for every attempt: the first may have stored keys encrypted under it.
+  const masterKey = randomBytes(32).toString('base64');
   const adminPassword = `pw-${randomBytes(12).toString('hex')}`;
   const demoServiceSecret = randomBytes(24).toString('base64url');
-  const platform = await startPlatform({
-    env: {
-      DATABASE_URL: db.url,
-      REDIS_URL: await freshRedisDatabase(options.redisDatabase),
-      TESSERA_PUBLIC_URL: gatewayUrl,
-      GATEWAY_PORT: String(gatewayPort),
-      AUTH_PORT: String(authPort),
-      USERS_PORT: String(usersPort),
-      TESSERA_ADMIN_EMAIL: ADMIN_EMAIL,
-      TESSERA_ADMIN_PASSWORD: adminPassword,
-      TESSERA_DEMO_SERVICE_SECRET: demoServiceSecret,
-      TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
-      TESSERA_DATA_DIR: `/tmp/tessera-test-${randomBytes(4).toString('hex')}`,
-      ...options.env,
-    },
-    logger: createLogger({
-      name: 'test-platform',
-      level: 'warn',
-      destination: new Writable({ write: (_c, _e, cb) => cb() }),
-    }),
-  });
-  return {
-    platform,
-    gatewayUrl,
-    adminPassword,
-    demoServiceSecret,
-    async close() {
-      await platform.close();
-      await db.drop();
-    },
-  };
+  const redisUrl = await freshRedisDatabase(options.redisDatabase);
+  // The gateway's port must be known before it listens (it is the issuer), so it is chosen here
+  // and another process may take it meanwhile: then start again on another. Auth and users take
+  // port 0, which the platform holds from the moment it chooses it (port-reservations.ts).
+  for (let attempt = 1; ; attempt++) {
+    const gatewayPort = await freePort();
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    try {
+      const platform = await startPlatform({
+        env: {
+          DATABASE_URL: db.url,
+          REDIS_URL: redisUrl,
+          TESSERA_PUBLIC_URL: gatewayUrl,
+          GATEWAY_PORT: String(gatewayPort),
+          AUTH_PORT: '0',
+          USERS_PORT: '0',
+          TESSERA_ADMIN_EMAIL: ADMIN_EMAIL,
+          TESSERA_ADMIN_PASSWORD: adminPassword,
+          TESSERA_DEMO_SERVICE_SECRET: demoServiceSecret,
+          TESSERA_MASTER_KEY: masterKey,
+          TESSERA_DATA_DIR: `/tmp/tessera-test-${randomBytes(4).toString('hex')}`,
+          ...options.env,
+        },
+        logger: createLogger({
+          name: 'test-platform',
+          level: 'warn',
+          destination: new Writable({ write: (_c, _e, cb) => cb() }),
+        }),
+      });
+      return {
+        platform,
+        gatewayUrl,
+        adminPassword,
+        demoServiceSecret,
+        async close() {
+          await platform.close();
+          await db.drop();
+        },
+      };
+    } catch (err) {
+      if (attempt >= 3 || !isAddressInUse(err)) {
+        await db.drop();
+        throw err;
+      }
+    }
+  }
 }
 
+function isAddressInUse(err: unknown): boolean {
+  return (
+    (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE' ||
+    (err instanceof Error && /EADDRINUSE|already in use/.test(err.message))
+  );
+}
 /** What a sign-in produced; `secrets` lists every credential-like value seen on the way. */
 export interface SignIn {
   code: string;
