@@ -20,6 +20,8 @@ export interface NewFamily {
   orgId: string | undefined;
   sessionId: string | undefined;
   scope: string;
+  /** The resource indicators (RFC 8707) the authorization request named; empty: none. */
+  resources: readonly string[];
   authTime: Date;
   absoluteTtlSeconds: number;
 }
@@ -72,6 +74,7 @@ export class GrantFamilies {
       orgId: input.orgId ?? null,
       sessionId: input.sessionId ?? null,
       scope: input.scope,
+      resources: input.resources.length > 0 ? [...input.resources] : null,
       authTime: input.authTime,
       createdAt: new Date(now),
       expiresAt: new Date(now + input.absoluteTtlSeconds * 1000),

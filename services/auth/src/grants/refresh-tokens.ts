@@ -42,7 +42,7 @@ interface Rotation {
   jti_expires_at: string | null;
 }
 
-/** A row of `auth.find_refresh_tokens` (migration 0002): the token's columns, then its family's. */
+/** A row of `auth.find_refresh_tokens` (migrations 0002, 0003): the token's columns, then its family's. */
 interface FoundRow {
   token_hash: string;
   family_id: string;
@@ -54,6 +54,7 @@ interface FoundRow {
   org_id: string | null;
   session_id: string | null;
   scope: string;
+  resources: string[] | null;
   auth_time: DriverDate;
   family_created_at: DriverDate;
   expires_at: DriverDate;
@@ -83,6 +84,7 @@ function storedFrom(row: FoundRow): StoredRefreshToken {
       orgId: row.org_id,
       sessionId: row.session_id,
       scope: row.scope,
+      resources: row.resources,
       authTime: toDate(row.auth_time),
       createdAt: toDate(row.family_created_at),
       expiresAt: toDate(row.expires_at),

@@ -19,6 +19,11 @@ export const grantFamilies = authSchema.table(
     sessionId: uuid('session_id'),
     /** The scope granted by the user; refresh may narrow it, never widen it. */
     scope: text('scope').notNull(),
+    /**
+     * The resource indicators (RFC 8707) the authorization request named: the audiences the
+     * family's access tokens may have. Null: none named, the client's first audience.
+     */
+    resources: text('resources').array(),
     authTime: at('auth_time').notNull(),
     createdAt: at('created_at').notNull(),
     /** Absolute lifetime of the family's refresh tokens. */

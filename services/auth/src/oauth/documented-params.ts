@@ -59,7 +59,8 @@ export const TokenRequest = open(
     resource: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: FORM_BOUND }), {
         maxItems: 64,
-        description: 'RFC 8707 resource indicators: absolute URIs, may be repeated.',
+        description:
+          'RFC 8707 resource indicators: absolute URIs, may be repeated; the access token’s audience. client_credentials: among the client’s audiences; authorization_code and refresh_token: among those of the authorization request (the client’s audiences when it named none). Otherwise invalid_target.',
       }),
     ),
     ...clientAuthentication(FORM_BOUND),
@@ -101,6 +102,13 @@ export const authorizationRequest = (bound: number): TObject =>
       response_mode: Type.Optional(Type.Literal('query')),
       request: text(bound, 'Not supported: answered with request_not_supported.'),
       request_uri: text(bound, 'Not supported: answered with request_uri_not_supported.'),
+      resource: Type.Optional(
+        Type.Array(Type.String({ minLength: 1, maxLength: bound }), {
+          maxItems: 10,
+          description:
+            'RFC 8707 resource indicators, may be repeated: absolute URIs among the client’s audiences. The tokens of the grant are for these (the token request may narrow them); otherwise invalid_target.',
+        }),
+      ),
     },
     'Errors go back to a registered redirect_uri (RFC 6749 §4.1.2.1); an unknown client or redirect_uri gets an error page, never a redirect.',
   );

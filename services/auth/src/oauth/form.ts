@@ -53,15 +53,29 @@ export function readOAuthForm(body: unknown, repeatable: readonly string[] = ['r
  */
 export function checkResources(resources: readonly string[]): string[] {
   for (const resource of resources) {
-    let url: URL;
-    try {
-      url = new URL(resource);
-    } catch {
-      throw new OAuthError('invalid_target', 'resource must be an absolute URI');
-    }
-    if (url.hash || resource.includes('#') || /\s/.test(resource) || resource.length > 2000) {
-      throw new OAuthError('invalid_target', 'resource must be an absolute URI without a fragment');
-    }
+    const problem = resourceProblem(resource);
+    if (problem) throw new OAuthError('invalid_target', problem);
   }
   return [...new Set(resources)];
+}
+
+/**
+ * Why `resource` is not an RFC 8707 §2 resource indicator (an absolute URI without a fragment, at
+ * most 2000 characters), or undefined when it is one.
+ *
+ * @example
+ * resourceProblem('https://api.example.com/'); // undefined
+ * resourceProblem('api'); // 'resource must be an absolute URI'
+ */
+export function resourceProblem(resource: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(resource);
+  } catch {
+    return 'resource must be an absolute URI';
+  }
+  if (url.hash || resource.includes('#') || /\s/.test(resource) || resource.length > 2000) {
+    return 'resource must be an absolute URI without a fragment';
+  }
+  return undefined;
 }

@@ -17,6 +17,7 @@ export interface AuthorizeDraft {
   redirectUri?: string;
   redirectUriProvided?: boolean;
   scopes?: string[];
+  resources?: string[];
   codeChallenge?: string;
   prompt?: ReadonlySet<Prompt>;
   maxAge?: number;
@@ -30,6 +31,8 @@ export interface AuthorizationRequest {
   redirectUri: string;
   redirectUriProvided: boolean;
   scopes: string[];
+  /** RFC 8707 resource indicators named by the request (among the client's audiences); may be empty. */
+  resources: string[];
   state: string | undefined;
   nonce: string | undefined;
   codeChallenge: string;

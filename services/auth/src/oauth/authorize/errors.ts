@@ -13,6 +13,7 @@ export const AUTHORIZE_ERRORS = {
   INTERACTION_REQUIRED: 'interaction_required',
   REQUEST_NOT_SUPPORTED: 'request_not_supported',
   REQUEST_URI_NOT_SUPPORTED: 'request_uri_not_supported',
+  INVALID_TARGET: 'invalid_target',
 } as const;
 
 export type AuthorizeErrorCode = (typeof AUTHORIZE_ERRORS)[keyof typeof AUTHORIZE_ERRORS];

@@ -138,6 +138,7 @@ export class AuthorizeFlow {
       orgId: ctx.orgId,
       sessionId: session.id,
       scope: authz.scopes.join(' '),
+      resources: authz.resources,
       authTime: session.authTime,
       absoluteTtlSeconds: authz.client.refreshTokenAbsoluteTtlSeconds,
     });

@@ -1,4 +1,4 @@
-import { readSingleParams } from '../request-params.ts';
+import { nonBlankValues, readSingleParams } from '../request-params.ts';
 
 /**
  * The parameters of an authorization request this server reads (RFC 6749 §4.1.1, RFC 7636 §4.3,
@@ -23,8 +23,13 @@ export const AUTHORIZATION_PARAMS = [
 
 export type AuthorizationParamName = (typeof AUTHORIZATION_PARAMS)[number];
 
-/** The request's known parameters, each present at most once (as stored with a pending interaction). */
-export type AuthorizationParams = Partial<Record<AuthorizationParamName, string>>;
+/**
+ * The request's known parameters, each present at most once, plus every `resource` value (RFC 8707
+ * §2 lets it repeat), as stored with a pending interaction.
+ */
+export type AuthorizationParams = Partial<Record<AuthorizationParamName, string>> & {
+  resource?: string[];
+};
 
 /** The parameters of a request and the names that appeared more than once (RFC 6749 §3.1 forbids that). */
 export interface ParsedParams {
@@ -40,5 +45,9 @@ export interface ParsedParams {
  * readAuthorizationParams({ client_id: 'a', scope: ['x', 'y'], state: '' }) // { params: { client_id: 'a' }, repeated: ['scope'] }
  */
 export function readAuthorizationParams(input: unknown): ParsedParams {
-  return readSingleParams(input, AUTHORIZATION_PARAMS);
+  const parsed: ParsedParams = readSingleParams(input, AUTHORIZATION_PARAMS);
+  const source = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  const resources = nonBlankValues(Object.hasOwn(source, 'resource') ? source.resource : undefined);
+  if (resources.length > 0) parsed.params.resource = resources;
+  return parsed;
 }

@@ -19,6 +19,7 @@ import { checkRequestObject } from './checks/check-request-object.ts';
 import { checkResponseType } from './checks/check-response-type.ts';
 import { checkPkce } from './checks/check-pkce.ts';
 import { checkScope } from './checks/check-scope.ts';
+import { checkResource } from './checks/check-resource.ts';
 import { checkPrompt } from './checks/check-prompt.ts';
 import { checkMaxAge } from './checks/check-max-age.ts';
 import { checkStateAndNonce } from './checks/check-state-and-nonce.ts';
@@ -36,6 +37,7 @@ export const REQUEST_CHECKS: readonly RequestCheck[] = [
   checkResponseType,
   checkPkce,
   checkScope,
+  checkResource,
   checkPrompt,
   checkMaxAge,
   checkStateAndNonce,
@@ -64,6 +66,7 @@ export async function validateAuthorizationRequest(
     redirectUri: established(draft.redirectUri, 'redirect_uri'),
     redirectUriProvided: established(draft.redirectUriProvided, 'redirect_uri'),
     scopes: established(draft.scopes, 'scope'),
+    resources: established(draft.resources, 'resource'),
     state: draft.params.state,
     nonce: draft.params.nonce,
     codeChallenge: established(draft.codeChallenge, 'code_challenge'),

@@ -12,6 +12,7 @@ import {
 } from '../../../flows/testing.ts';
 import {
   REDIRECT_URI,
+  authorizeParams,
   authorizeWithLogin,
   browser,
   redeem,
@@ -282,5 +283,83 @@ describe('authorization_code grant', () => {
     const { clientId, user, result } = await codeFor();
     user.profile.status = 'disabled';
     expectGrantError(await redeem(server, clientId, result));
+  });
+});
+
+describe('resource indicators (RFC 8707)', () => {
+  const REPORTS = 'https://reports.example.com/';
+  const BILLING = 'https://billing.example.com/';
+  const audiences = ['tessera-api', REPORTS, BILLING];
+
+  it('binds the resource of the authorization request to the grant: the code and every refresh get that audience', async () => {
+    const { clientId, result } = await codeFor({ audiences }, { resource: REPORTS });
+    const body = tokens(await redeem(server, clientId, result));
+    expect(decodeJwt(body.access_token).aud).toBe(REPORTS);
+    // The refresh token may not leave the resources of the authorization request (§2.2).
+    const outside = await refresh(server, clientId, body.refresh_token ?? '', { resource: BILLING });
+    expectGrantError(outside, 'invalid_target');
+    const again = tokens(await refresh(server, clientId, body.refresh_token ?? ''));
+    expect(decodeJwt(again.access_token).aud).toBe(REPORTS);
+  });
+
+  it('lets a token request without an earlier resource pick one of the client’s audiences, and refuses any other without burning the code', async () => {
+    const { clientId, result } = await codeFor({ audiences });
+    const unknown = await redeem(server, clientId, result, { resource: 'https://elsewhere.example.com/' });
+    expectGrantError(unknown, 'invalid_target');
+    expect((await codeRow(result.code))?.used_at).toBeNull();
+    const body = tokens(await redeem(server, clientId, result, { resource: BILLING }));
+    expect(decodeJwt(body.access_token).aud).toBe(BILLING);
+    const refreshed = tokens(
+      await refresh(server, clientId, body.refresh_token ?? '', { resource: REPORTS }),
+    );
+    expect(decodeJwt(refreshed.access_token).aud).toBe(REPORTS);
+  });
+
+  it('keeps several resources, which the token request may narrow', async () => {
+    const clientId = `client-${randomUUID()}`;
+    await server.clients.add(testClient({ clientId, audiences }));
+    const email = `${randomUUID()}@example.com`;
+    server.users.add(email, PASSWORD);
+    // A first authorization signs the browser in; the second, with two resources, answers at once.
+    const agent = browser(server);
+    await authorizeWithLogin(agent, server, { clientId, email, password: PASSWORD });
+    const pkce = pkcePair();
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid offline_access',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+    });
+    query.append('resource', REPORTS);
+    query.append('resource', BILLING);
+    const answer = await agent.get(`/oauth2/authorize?${query.toString()}`);
+    const code = new URL(answer.headers.location as string).searchParams.get('code');
+    expect(code).toBeTruthy();
+    const both = tokens(await redeem(server, clientId, { code: code!, verifier: pkce.verifier }));
+    expect(decodeJwt(both.access_token).aud).toEqual([REPORTS, BILLING]);
+    const narrowed = tokens(await refresh(server, clientId, both.refresh_token ?? '', { resource: BILLING }));
+    expect(decodeJwt(narrowed.access_token).aud).toBe(BILLING);
+    expectGrantError(
+      await refresh(server, clientId, narrowed.refresh_token ?? '', { resource: 'tessera-api' }),
+      'invalid_target',
+    );
+  });
+
+  it('answers a resource the client may not use, or that is not an absolute URI, with an invalid_target redirect', async () => {
+    for (const resource of ['https://elsewhere.example.com/', 'reports', `${REPORTS}#fragment`]) {
+      const clientId = `client-${randomUUID()}`;
+      await server.clients.add(testClient({ clientId, audiences }));
+      const { query } = authorizeParams(clientId, { resource });
+      const res = await browser(server).get('/oauth2/authorize').query(query);
+      expect(res.status, resource).toBe(302);
+      const location = new URL(res.headers.location as string);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+      expect(location.searchParams.get('error'), resource).toBe('invalid_target');
+      expect(location.searchParams.get('state')).toBe('state-123');
+      expect(location.searchParams.get('iss')).toBe(server.url);
+      expect(location.searchParams.get('code')).toBeNull();
+    }
   });
 });

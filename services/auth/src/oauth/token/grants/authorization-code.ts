@@ -3,7 +3,7 @@ import type { GrantHandler, OAuthClient, TokenResponse } from '../../../contract
 import type { AuthorizationCodes } from '../../../grants/codes.ts';
 import type { RefreshTokens } from '../../../grants/refresh-tokens.ts';
 import { OAuthError } from '../../errors.ts';
-import { issueTokens, loadAuthz, type TokenIssuerDeps } from './issue-tokens.ts';
+import { grantAudience, issueTokens, loadAuthz, type TokenIssuerDeps } from './issue-tokens.ts';
 import type { CodeCheck, CodeRedemption } from './code-checks/context.ts';
 import { checkCodeClient } from './code-checks/check-code-client.ts';
 import { checkCodeUnused } from './code-checks/check-code-unused.ts';
@@ -50,6 +50,8 @@ export function createAuthorizationCodeGrant(deps: CodeGrantDeps): GrantHandler 
       if (!stored) throw new OAuthError('invalid_grant', 'the code is invalid');
       const redemption: CodeRedemption = { client, params, stored, now: deps.clock.now() };
       for (const check of CODE_CHECKS) await check(redemption, deps);
+      // Before the code is used: a wrong `resource` is the client's mistake to correct (RFC 8707).
+      const audience = grantAudience(client, stored.family, params, deps.issuer);
       if (!(await deps.codes.consume(stored.code.codeHash))) {
         await deps.families.revoke(stored.family.id, 'code_reuse');
         throw new OAuthError('invalid_grant', 'the code has already been used');
@@ -67,7 +69,7 @@ export function createAuthorizationCodeGrant(deps: CodeGrantDeps): GrantHandler 
         : undefined;
       return issueTokens(
         deps,
-        { client, family, user, scopes, refreshToken, nonce: stored.code.nonce ?? undefined },
+        { client, family, user, scopes, audience, refreshToken, nonce: stored.code.nonce ?? undefined },
         authz,
       );
     },

@@ -8,6 +8,7 @@ import type {
 } from '../../../contracts.ts';
 import type { GrantFamilies, GrantFamily } from '../../../grants/families.ts';
 import { OAuthError } from '../../errors.ts';
+import { resourcesOf } from '../route.ts';
 import { permissionsForScopes } from './permission-scopes.ts';
 
 /** What the code and refresh grants need to mint tokens. */
@@ -25,8 +26,41 @@ export interface TokenIssue {
   family: GrantFamily;
   user: UserProfile;
   scopes: string[];
+  /** The access token's `aud` ({@link grantAudience}). */
+  audience: string | string[];
   refreshToken: string | undefined;
   nonce?: string | undefined;
+}
+
+/**
+ * The `aud` of a user token (RFC 8707 §2.2). The grant's resources are those the authorization
+ * request named, else the client's audiences, in both cases only those the client still has. A
+ * token request naming `resource` gets exactly those, each of which must be among the grant's
+ * (invalid_target otherwise: never a token for an audience the client did not ask for); without
+ * `resource`, the authorization request's resources, else the client's first audience.
+ *
+ * @example
+ * const audience = grantAudience(client, family, params, issuer); // 'https://api.example.com/'
+ */
+export function grantAudience(
+  client: OAuthClient,
+  family: Pick<GrantFamily, 'resources'>,
+  params: Record<string, string | undefined>,
+  issuer: string,
+): string | string[] {
+  const named = family.resources ?? [];
+  const granted = named.length > 0 ? named.filter((r) => client.audiences.includes(r)) : client.audiences;
+  const requested = [...new Set(resourcesOf(params))];
+  if (requested.some((resource) => !granted.includes(resource)))
+    throw new OAuthError('invalid_target', 'the requested resource is not part of this grant');
+  if (requested.length === 0 && named.length > 0 && granted.length === 0)
+    throw new OAuthError(
+      'invalid_target',
+      'the resources of this grant are no longer available to the client',
+    );
+  const chosen =
+    requested.length > 0 ? requested : named.length > 0 ? granted : [client.audiences[0] ?? issuer];
+  return chosen.length === 1 ? (chosen[0] as string) : chosen;
 }
 
 /**
@@ -72,14 +106,14 @@ export interface SignedAccessToken {
  */
 export async function signAccessToken(
   deps: TokenIssuerDeps,
-  issue: Pick<TokenIssue, 'client' | 'family' | 'user' | 'scopes'>,
+  issue: Pick<TokenIssue, 'client' | 'family' | 'user' | 'scopes' | 'audience'>,
   authz: AuthzContext | undefined,
 ): Promise<SignedAccessToken> {
   const { client, family, user, scopes } = issue;
   return deps.signer.signAccessToken({
     sub: user.id,
     clientId: client.clientId,
-    aud: client.audiences[0] ?? deps.issuer,
+    aud: issue.audience,
     scope: scopes.join(' '),
     ttlSeconds: client.accessTokenTtlSeconds,
     // The user's permissions in the organization, limited to those the granted scopes name.

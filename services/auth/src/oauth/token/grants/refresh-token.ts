@@ -3,7 +3,13 @@ import type { Telemetry } from '@tessera/telemetry';
 import type { GrantHandler, TokenResponse } from '../../../contracts.ts';
 import type { RefreshTokens } from '../../../grants/refresh-tokens.ts';
 import { OAuthError } from '../../errors.ts';
-import { buildTokenResponse, loadAuthz, signAccessToken, type TokenIssuerDeps } from './issue-tokens.ts';
+import {
+  buildTokenResponse,
+  grantAudience,
+  loadAuthz,
+  signAccessToken,
+  type TokenIssuerDeps,
+} from './issue-tokens.ts';
 import type { RefreshAttempt, RefreshCheck } from './refresh-checks/context.ts';
 import { checkRefreshClient } from './refresh-checks/check-refresh-client.ts';
 import { checkFamilyActive } from './refresh-checks/check-family-active.ts';
@@ -51,9 +57,10 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       const user = attempt.user;
       const scopes = attempt.scopes;
       if (!user || !scopes) throw new Error('refresh checks did not establish user and scope');
+      const audience = grantAudience(client, family, params, deps.issuer);
       // Sign first, then rotate and record the access token in one statement (one commit); a
       // token signed for a rotation that loses the race is never handed out.
-      const access = await signAccessToken(deps, { client, family, user, scopes }, authz);
+      const access = await signAccessToken(deps, { client, family, user, scopes, audience }, authz);
       const rotate = () => deps.refreshTokens.rotate(stored, client.refreshTokenIdleTtlSeconds, access);
       const next = deps.telemetry?.enabled
         ? await deps.telemetry.span(
@@ -76,7 +83,11 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       }
       // No re-check after issuance: the rotation share-locked the live family, so a revocation
       // either came first (no rotation) or waits and then deny-lists the access token recorded.
-      return buildTokenResponse(deps, { client, family, user, scopes, refreshToken: next.token }, access);
+      return buildTokenResponse(
+        deps,
+        { client, family, user, scopes, audience, refreshToken: next.token },
+        access,
+      );
     },
   };
 }
