@@ -504,9 +504,19 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
       return await forward(request, reply, route);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      // The edge's own refusal of an oversized body, on an endpoint whose clients read OAuth errors.
-      if (err.code === 'payload_too_large' && OAUTH_JSON_PATHS.has(path))
-        return sendOAuthBodyTooLarge(reply, path);
+      // The edge's own refusals on an endpoint whose clients read OAuth errors (RFC 6749 §5.2 JSON).
+      if (OAUTH_JSON_PATHS.has(path)) {
+        if (err.code === 'payload_too_large')
+          return sendOAuthRefusal(reply, path, err, 'invalid_request', 'the request body is too large');
+        if (err.code === 'rate_limited')
+          return sendOAuthRefusal(
+            reply,
+            path,
+            err,
+            'temporarily_unavailable',
+            'too many requests; retry later',
+          );
+      }
       // A refusal on a page a person sees, to a browser: a page, not JSON on screen.
       if (isBrowserPage(path, route.routeClass) && acceptsHtml(request))
         return sendRefusalPage(request, reply, err);
@@ -653,19 +663,27 @@ const OAUTH_JSON_PATHS: ReadonlySet<string> = new Set([
   '/oauth2/userinfo',
 ]);
 
-function sendOAuthBodyTooLarge(reply: FastifyReply, path: string): FastifyReply {
-  const description = 'the request body is too large';
-  if (path === '/oauth2/userinfo')
-    void reply.header(
-      'www-authenticate',
-      `Bearer error="invalid_request", error_description="${description}"`,
-    );
+/**
+ * The edge's refusal `refused` as OAuth error JSON (same status, same headers, `Retry-After`
+ * included): OAuth client libraries read `error`, and a problem document in its place would be
+ * an "unexpected response" to them. Userinfo's clients also get the Bearer challenge (RFC 6750 §3).
+ */
+function sendOAuthRefusal(
+  reply: FastifyReply,
+  path: string,
+  refused: AppError,
+  error: 'invalid_request' | 'temporarily_unavailable',
+  description: string,
+): FastifyReply {
+  if (refused.headers) void reply.headers(refused.headers);
+  if (path === '/oauth2/userinfo' && error === 'invalid_request')
+    void reply.header('www-authenticate', `Bearer error="${error}", error_description="${description}"`);
   return reply
-    .code(413)
+    .code(refused.status)
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
     .type('application/json; charset=utf-8')
-    .send({ error: 'invalid_request', error_description: description });
+    .send({ error, error_description: description });
 }
 
 /** A copy of a flat header list with `extra` set (replacing fields of the same name). */

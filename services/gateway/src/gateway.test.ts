@@ -333,6 +333,39 @@ describe('rate limiting', () => {
     expect(discovery.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers 429 on the token, introspection, revocation and userinfo endpoints as OAuth error JSON', async () => {
+    // OAuth client libraries read RFC 6749 §5.2 JSON there; a problem document is an "unexpected response".
+    const auth = await upstream('auth');
+    const base = defaultGatewayConfig({ pools: {} }).rateLimits;
+    const gw = await gateway({
+      pools: { auth: { blue: [auth.url] } },
+      rateLimits: {
+        ...base,
+        perIp: {
+          ...base.perIp,
+          token: { name: 'token-ip', limit: 1, windowSeconds: 60 },
+          oauth: { name: 'oauth-ip', limit: 1, windowSeconds: 60 },
+        },
+      },
+    });
+    const send = (path: string) => request(gw.app.server).post(path).type('form').send({ token: 'x' });
+    expect((await send('/oauth2/token')).status).toBe(200);
+    expect((await send('/oauth2/introspect')).status).toBe(200);
+    for (const path of ['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/userinfo']) {
+      const res = await send(path);
+      expect(res.status, path).toBe(429);
+      expect(res.headers['content-type'], path).toMatch(/^application\/json/);
+      expect(res.headers['cache-control'], path).toBe('no-store');
+      expect(res.headers['retry-after'], path).toMatch(/^\d+$/);
+      expect(res.headers['ratelimit'], path).toMatch(/^"(token|oauth)-ip";r=0;t=\d+$/);
+      expect(res.body, path).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: 'too many requests; retry later',
+      });
+    }
+    expect(auth.hits).toHaveLength(2);
+  });
+
   it('shares limits between two gateway instances through Redis', async () => {
     const users = await upstream('users');
     const prefix = testKeyPrefix('rl');

@@ -191,9 +191,10 @@ export function describeProxiedRoutes(routes: readonly RouteEntry[]): string {
       "operations under these prefixes are described by that service's own OpenAPI document " +
       '(`/openapi.json` on the service). Paths under no prefix answer 404.',
     "The gateway's own refusals (404, 413 over the route class's body limit, 429, 503, 504) are " +
-      'problem documents, except a 413 on `/oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` and ' +
-      '`/oauth2/userinfo`, which is the OAuth error JSON `{"error":"invalid_request"}` those ' +
-      "endpoints' clients read, and a 4xx on the pages a person sees (the login route class, " +
+      'problem documents, except a 413 or 429 on `/oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` ' +
+      'and `/oauth2/userinfo`, which is the OAuth error JSON those endpoints’ clients read ' +
+      '(`{"error":"invalid_request"}`, `{"error":"temporarily_unavailable"}`), and a 4xx on the ' +
+      'pages a person sees (the login route class, ' +
       '`/oauth2/authorize`, `/oauth2/logout`) to a client that asks for `text/html`, which is a ' +
       'small HTML page with the same status and headers.',
     ...(lines.length ? ['Proxied prefixes (route class) by service:', lines.join('\n')] : []),
