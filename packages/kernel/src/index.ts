@@ -36,6 +36,8 @@ export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http.ts';
 export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts';
 export { isManagementPermission, MANAGEMENT_RESOURCES } from './management-permissions.ts';
 export { DISPLAY_TEXT_PATTERN } from './display-text.ts';
+export { refuseUndeclaredInput } from './undeclared-input.ts';
+export { apiErrorResponses, ProblemDocumentSchema, problemResponse } from './problem-schema.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';
 export { uuidv7, systemClock } from './ids.ts';

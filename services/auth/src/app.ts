@@ -8,7 +8,9 @@ import type { Redis } from 'ioredis';
 import type { JSONWebKeySet } from 'jose';
 import {
   createHttpMetrics,
+  apiErrorResponses,
   createHttpServer,
+  refuseUndeclaredInput,
   systemClock,
   TESSERA_VERSION,
   type Clock,
@@ -363,6 +365,15 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     // A removed administrator must not register a client (or rotate a key) with a token that has
     // minutes left: every write checks the user with the user service first.
     requireActiveUserOnWrites(scope, async (userId) => (await users.getUser(userId))?.status === 'active');
+    refuseUndeclaredInput(scope);
+    // The admin API's document: bearer tokens, and problem documents for its errors.
+    scope.addHook('onRoute', (route) => {
+      route.schema = {
+        security: [{ bearer: [] }],
+        ...route.schema,
+        response: { ...apiErrorResponses, ...(route.schema?.response as object | undefined) },
+      };
+    });
     registerClientAdminRoutes(scope, clients);
     registerKeyAdminRoutes(scope, signingKeys);
   });

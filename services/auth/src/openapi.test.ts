@@ -57,6 +57,24 @@ describe('auth OpenAPI document', () => {
       expect(documented, operation).toContain(operation);
     }
     expect(Object.keys(doc.paths['/oauth2/token']!.post!.responses ?? {})).toContain('200');
+    // The admin API: bearer tokens, problem documents for its errors, the statuses it really sends.
+    const admin = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => ({ name: `${method} ${path}`, op })),
+      );
+    expect(admin.length).toBeGreaterThanOrEqual(7);
+    for (const { name, op } of admin) {
+      const operation = op as { security?: unknown; responses?: Record<string, { content?: object }> };
+      expect(operation.security, name).toEqual([{ bearer: [] }]);
+      for (const status of ['400', '401', '403', '404']) {
+        expect(Object.keys(operation.responses?.[status]?.content ?? {}), `${name} ${status}`).toEqual([
+          'application/problem+json',
+        ]);
+      }
+    }
+    expect(Object.keys(doc.paths['/v1/clients/{clientId}']!.delete!.responses ?? {})).toContain('204');
+    expect(Object.keys(doc.paths['/v1/clients/{clientId}']!.delete!.responses ?? {})).not.toContain('200');
     // The document itself is not an API operation.
     expect(documented).not.toContain('get /openapi.json');
   });

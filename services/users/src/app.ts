@@ -7,6 +7,7 @@ import type { ErrorSink, Telemetry } from '@tessera/telemetry';
 import {
   createHttpMetrics,
   createHttpServer,
+  refuseUndeclaredInput,
   type HttpServer,
   type Logger,
   type ReadinessCheck,
@@ -114,8 +115,12 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
   });
   await app.register(fastifyAuth, { verifier: deps.verifier });
   requireActiveUserOnUserWrites(app, deps.db);
-  await app.register(userRoutes, { db: deps.db, authz });
-  await app.register(orgRoutes, { db: deps.db, authz });
+  await app.register(async (api) => {
+    // A route without a query or body schema refuses input there instead of ignoring it.
+    refuseUndeclaredInput(api);
+    await api.register(userRoutes, { db: deps.db, authz });
+    await api.register(orgRoutes, { db: deps.db, authz });
+  });
   await app.register(internalRoutes, { db: deps.db, authz, telemetry: deps.telemetry });
   app.get('/openapi.json', { logLevel: 'warn' }, async () => app.swagger());
   app.addHook('onClose', async () => cache.close());

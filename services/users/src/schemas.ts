@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DISPLAY_TEXT_PATTERN } from '@tessera/kernel';
+import { apiErrorResponses, DISPLAY_TEXT_PATTERN, ProblemDocumentSchema } from '@tessera/kernel';
 
 /** Shared TypeBox pieces of the user service's API: every object closed, every string bounded. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
@@ -24,17 +24,8 @@ export const RoleName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,62
 export const Cursor = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 });
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 
-export const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    code: Type.String(),
-    detail: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
+/** RFC 9457 problem documents, as every Tessera API documents them (see the kernel). */
+export const Problem = ProblemDocumentSchema;
 
 export const UserView = Type.Object(
   {
@@ -71,19 +62,7 @@ export const UserWithMemberships = Type.Object(
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export type IdParams = Static<typeof IdParams>;
 
-/** An error answer as documented: an RFC 9457 problem document, served as `application/problem+json`. */
-const problemResponse = {
-  description: 'Problem details (RFC 9457)',
-  content: { 'application/problem+json': { schema: Problem } },
-};
-
-export const errorResponses = {
-  400: problemResponse,
-  401: problemResponse,
-  403: problemResponse,
-  404: problemResponse,
-  409: problemResponse,
-};
+export const errorResponses = apiErrorResponses;
 
 /**
  * Encodes the last id of a page as an opaque cursor.

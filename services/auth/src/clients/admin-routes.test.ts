@@ -237,6 +237,22 @@ describe('/v1/clients', () => {
     expect(duplicate.body.code).toBe('client_exists');
   });
 
+  it('refuses query parameters and bodies the operation does not declare instead of ignoring them', async () => {
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const query = await api().get('/v1/clients?limit=1').set(auth);
+    expect(query.status).toBe(400);
+    expect(query.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(query.body.code).toBe('unknown_parameter');
+    for (const path of ['/v1/keys/rotate', '/v1/clients/billing/rotate-secret']) {
+      const res = await api().post(path).set(auth).send({ force: true });
+      expect(res.status, path).toBe(400);
+      expect(res.body.code, path).toBe('unexpected_body');
+    }
+    const remove = await api().delete('/v1/clients/billing').set(auth).send({ cascade: true });
+    expect(remove.body.code).toBe('unexpected_body');
+    expect(await server.auth.clients.get('billing')).toBeDefined();
+  });
+
   it('lists clients for a reader without any secret material', async () => {
     const res = await api().get('/v1/clients').set('authorization', `Bearer ${readerToken}`);
     expect(res.status).toBe(200);

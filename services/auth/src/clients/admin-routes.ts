@@ -187,10 +187,10 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
 
   app.delete(
     '/v1/clients/:clientId',
-    { preHandler: write, schema: { params: ClientIdParam } },
+    { preHandler: write, schema: { params: ClientIdParam, response: { 204: Type.Null() } } },
     async (request, reply) => {
       if (!(await clients.delete(request.params.clientId))) throw notFound();
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }
