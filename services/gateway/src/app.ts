@@ -485,11 +485,23 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<Gateway> {
     const route = match(path);
     // Counted under the table entry's prefix (`/v1/users`), not the catch-all; unknown paths as `unmatched`.
     request.metricsRoute = route ? route.prefix : 'unmatched';
-    if (!route) throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    if (!route) {
+      // The gateway's own read-only resources: other methods are 405 (RFC 9110 §15.5.6), not 404.
+      if (OWN_READ_PATHS.has(path)) {
+        if (request.method === 'OPTIONS') return reply.code(204).header('allow', OWN_READ_ALLOW).send();
+        throw new AppError('method_not_allowed', 405, 'Method Not Allowed', {
+          detail: `${request.method} is not supported here`,
+          headers: { allow: OWN_READ_ALLOW },
+        });
+      }
+      throw new AppError('not_found', 404, 'Not Found', { detail: 'no such resource' });
+    }
     if (telemetry.enabled) setServerRoute(request.traceContext, request.method, route.prefix);
     if (applyCors(request, reply, cors[route.routeClass])) return reply;
     let claims: AccessTokenClaims | undefined;
-    if (route.routeClass === 'api') {
+    // A plain OPTIONS asks which methods the resource has (RFC 9110 §9.3.7): the service answers it
+    // before any authentication (ADR 0013), so the edge does not ask for a token either.
+    if (route.routeClass === 'api' && request.method !== 'OPTIONS') {
       try {
         claims = await edgeToken(request);
       } catch (err) {
@@ -656,6 +668,10 @@ type CorsPolicies = Record<RouteClass, CorsPolicy>;
  * introspection) or RFC 6750 Bearer errors (userinfo): an edge refusal there is answered in that
  * form, as auth itself would, not as a problem document.
  */
+/** The gateway's own resources, served by static GET routes (HEAD included); never proxied. */
+const OWN_READ_PATHS: ReadonlySet<string> = new Set(['/livez', '/readyz', '/metrics', OPENAPI_PATH]);
+const OWN_READ_ALLOW = 'GET, HEAD, OPTIONS';
+
 const OAUTH_JSON_PATHS: ReadonlySet<string> = new Set([
   '/oauth2/token',
   '/oauth2/revoke',

@@ -204,6 +204,27 @@ describe('forwarded headers', () => {
   });
 });
 
+describe('the gateway’s own resources', () => {
+  it('answers other methods on /livez, /readyz, /metrics and its document with 405 and Allow, OPTIONS with 204', async () => {
+    const users = await upstream('users');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } } });
+    for (const path of ['/livez', '/readyz', '/metrics', '/_gateway/openapi.json']) {
+      expect((await request(gw.app.server).get(path)).status, path).toBe(200);
+      for (const method of ['post', 'put', 'delete'] as const) {
+        const res = await request(gw.app.server)[method](path);
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      const options = await request(gw.app.server).options(path);
+      expect(options.status, path).toBe(204);
+      expect(options.headers.allow).toBe('GET, HEAD, OPTIONS');
+    }
+    expect((await request(gw.app.server).post('/nowhere')).status).toBe(404);
+    expect(users.hits).toHaveLength(0);
+  });
+});
+
 describe('CORS', () => {
   it('answers an allowed preflight with cacheable allow headers and a foreign one with none', async () => {
     const users = await upstream('users');
@@ -424,6 +445,18 @@ describe('edge protection', () => {
       .set('authorization', `Bearer ${await issuer!.mint()}`);
     expect(ok.status).toBe(200);
     expect(users.hits[0]!.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('lets a plain OPTIONS through without a token: the service answers it with Allow before any authentication', async () => {
+    const users = await upstream('users');
+    const gw = await gateway({ pools: { users: { blue: [users.url] } } }, { edge: true });
+    const res = await request(gw.app.server).options('/v1/users');
+    expect(res.status).not.toBe(401);
+    expect(users.hits).toHaveLength(1);
+    expect(users.hits[0]!.method).toBe('OPTIONS');
+    // Every other method still needs the token.
+    expect((await request(gw.app.server).delete('/v1/users')).status).toBe(401);
+    expect(users.hits).toHaveLength(1);
   });
 
   it('charges requests refused for their token to the client address, so bad-token floods are limited', async () => {
