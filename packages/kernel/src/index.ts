@@ -37,6 +37,7 @@ export { createHttpMetrics, renderMetrics, TESSERA_VERSION } from './metrics.ts'
 export { isManagementPermission, MANAGEMENT_RESOURCES } from './management-permissions.ts';
 export { DISPLAY_TEXT_PATTERN } from './display-text.ts';
 export { refuseUndeclaredInput } from './undeclared-input.ts';
+export { keepResponsesPrivate } from './private-responses.ts';
 export { apiErrorResponses, ProblemDocumentSchema, problemResponse } from './problem-schema.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';

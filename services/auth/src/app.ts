@@ -10,6 +10,7 @@ import {
   createHttpMetrics,
   apiErrorResponses,
   createHttpServer,
+  keepResponsesPrivate,
   refuseUndeclaredInput,
   systemClock,
   TESSERA_VERSION,
@@ -366,6 +367,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     // minutes left: every write checks the user with the user service first.
     requireActiveUserOnWrites(scope, async (userId) => (await users.getUser(userId))?.status === 'active');
     refuseUndeclaredInput(scope);
+    keepResponsesPrivate(scope);
     // The admin API's document: bearer tokens, and problem documents for its errors.
     scope.addHook('onRoute', (route) => {
       route.schema = {

@@ -7,6 +7,7 @@ import type { ErrorSink, Telemetry } from '@tessera/telemetry';
 import {
   createHttpMetrics,
   createHttpServer,
+  keepResponsesPrivate,
   refuseUndeclaredInput,
   type HttpServer,
   type Logger,
@@ -118,6 +119,8 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
   await app.register(async (api) => {
     // A route without a query or body schema refuses input there instead of ignoring it.
     refuseUndeclaredInput(api);
+    // Answers about people, for one caller: no cache keeps them.
+    keepResponsesPrivate(api);
     await api.register(userRoutes, { db: deps.db, authz });
     await api.register(orgRoutes, { db: deps.db, authz });
   });

@@ -253,6 +253,14 @@ describe('/v1/clients', () => {
     expect(await server.auth.clients.get('billing')).toBeDefined();
   });
 
+  it('keeps every answer of the admin API out of caches', async () => {
+    for (const path of ['/v1/clients', '/v1/clients/billing', '/v1/keys']) {
+      const res = await api().get(path).set('authorization', `Bearer ${adminToken}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers['cache-control'], path).toBe('no-store');
+    }
+  });
+
   it('lists clients for a reader without any secret material', async () => {
     const res = await api().get('/v1/clients').set('authorization', `Bearer ${readerToken}`);
     expect(res.status).toBe(200);

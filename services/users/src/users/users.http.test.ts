@@ -28,6 +28,11 @@ describe('users API', () => {
     const read = await request(h.url).get(`/v1/users/${res.body.id}`).set('authorization', admin);
     expect(read.status).toBe(200);
     expect(read.body.id).toBe(res.body.id);
+    // About a person, for one caller: no cache may keep any of these answers.
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(read.headers['cache-control']).toBe('no-store');
+    const list = await request(h.url).get('/v1/users').set('authorization', admin);
+    expect(list.headers['cache-control']).toBe('no-store');
   });
 
   it('answers 409 for an email that differs only in case', async () => {
