@@ -10,6 +10,7 @@ import {
   createHttpMetrics,
   apiErrorResponses,
   createHttpServer,
+  handleConditionalRequests,
   keepResponsesPrivate,
   refuseUndeclaredInput,
   systemClock,
@@ -368,6 +369,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     requireActiveUserOnWrites(scope, async (userId) => (await users.getUser(userId))?.status === 'active');
     refuseUndeclaredInput(scope);
     keepResponsesPrivate(scope);
+    handleConditionalRequests(scope);
     // The admin API's document: bearer tokens, and problem documents for its errors.
     scope.addHook('onRoute', (route) => {
       route.schema = {

@@ -7,6 +7,7 @@ import type { ErrorSink, Telemetry } from '@tessera/telemetry';
 import {
   createHttpMetrics,
   createHttpServer,
+  handleConditionalRequests,
   keepResponsesPrivate,
   refuseUndeclaredInput,
   type HttpServer,
@@ -121,6 +122,8 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     refuseUndeclaredInput(api);
     // Answers about people, for one caller: no cache keeps them.
     keepResponsesPrivate(api);
+    // ETags on reads; If-Match on writes refuses a change made from a stale version (412).
+    handleConditionalRequests(api);
     await api.register(userRoutes, { db: deps.db, authz });
     await api.register(orgRoutes, { db: deps.db, authz });
   });

@@ -1,0 +1,91 @@
+/**
+ * Conditional requests (RFC 9110 §13) for an API scope, so that two administrators editing the
+ * same user cannot silently overwrite each other's change ("lost update", §13.1.1):
+ *
+ * - every 200 answer to GET/HEAD carries a strong `ETag`: a digest of the representation sent;
+ *   `If-None-Match` naming it gets 304 without a body;
+ * - a PUT, PATCH or DELETE with `If-Match` first reads the resource at the same URL, as the
+ *   caller (same credentials, the route's own GET): when that representation's tag is not one the
+ *   caller named (or, for `*`, there is none), the change is refused with 412 `precondition_failed`
+ *   and nothing is written. A resource that has no GET at its URL has no current representation,
+ *   so only a request without `If-Match` can change it.
+ *
+ * The check and the write are two steps, not one transaction: a change landing between them is
+ * not caught. It stops the common case, a stale form submitted minutes later.
+ *
+ * @example
+ * handleConditionalRequests(api);
+ * await api.register(userRoutes, { db });
+ */
+import { hash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { AppError } from './errors.ts';
+import { problemResponse } from './problem-schema.ts';
+
+const WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
+
+/** The strong entity tag of a representation. */
+function entityTag(payload: string | Buffer): string {
+  return `"${hash('sha256', payload, 'base64url').slice(0, 27)}"`;
+}
+
+/** The entity tags listed in an If-Match / If-None-Match value (`*` stays `*`). */
+function listedTags(value: string): string[] {
+  return value
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0);
+}
+
+const preconditionFailed = () =>
+  new AppError('precondition_failed', 412, 'Precondition Failed', {
+    detail: 'the resource has changed (or does not exist) since the version named in If-Match',
+  });
+
+const checkIfMatch: preHandlerAsyncHookHandler = async (request: FastifyRequest, _reply: FastifyReply) => {
+  const condition = request.headers['if-match'];
+  if (condition === undefined) return;
+  const current = await request.server.inject({
+    method: 'GET',
+    url: request.url,
+    headers: request.headers.authorization ? { authorization: request.headers.authorization } : {},
+  });
+  const tag = current.statusCode === 200 ? current.headers.etag : undefined;
+  const listed = listedTags(condition);
+  // RFC 9110 §13.1.1: strong comparison, so a weak tag (W/"…") never matches.
+  const holds = typeof tag === 'string' && (listed.includes('*') || listed.includes(tag));
+  if (!holds) throw preconditionFailed();
+};
+
+export function handleConditionalRequests(app: FastifyInstance): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (!read || reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) {
+      done(null, payload);
+      return;
+    }
+    const tag = entityTag(payload);
+    void reply.header('etag', tag);
+    const none = request.headers['if-none-match'];
+    // RFC 9110 §13.1.2: weak comparison, so W/"…" names the same version.
+    const named = none === undefined ? [] : listedTags(none).map((listed) => listed.replace(/^W\//, ''));
+    if (named.includes(tag) || named.includes('*')) {
+      void reply.code(304);
+      done(null, '');
+      return;
+    }
+    done(null, payload);
+  });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((method) => WRITES.has(method))) return;
+    const own = route.preHandler === undefined ? [] : [route.preHandler].flat();
+    route.preHandler = [...own, checkIfMatch];
+    // The document names the refusal (and validates nothing more: 412 is a problem document).
+    if (route.schema?.response)
+      route.schema = {
+        ...route.schema,
+        response: { ...route.schema.response, 412: problemResponse },
+      };
+  });
+}
