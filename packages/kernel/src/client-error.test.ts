@@ -61,6 +61,12 @@ describe('requests the HTTP parser refuses', () => {
     expect(response).toContain('"code":"headers_too_large"');
   });
 
+  it('answers a request target too long for the parser with 414, not 431', async () => {
+    const response = await raw(`GET /ok?q=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 414 URI Too Long\r\n/);
+    expect(response).toContain('"code":"uri_too_long"');
+  });
+
   it('still answers a well-formed request normally', async () => {
     expect(await raw('GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).toMatch(
       /^HTTP\/1\.1 200 OK/,
