@@ -110,6 +110,12 @@ describe('createHttpServer', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
     expect(({} as Record<string, unknown>).x).toBeUndefined();
+    // The refusal of __proto__ says what is wrong (the JSON itself is valid).
+    const proto = await send('{"name":"a","__proto__":{"x":1}}');
+    expect(proto.json()).toMatchObject({
+      code: 'forbidden_key',
+      detail: 'the JSON key "__proto__" is not accepted',
+    });
   });
 
   it('answers a URL it cannot decode with a 400 problem document carrying the security headers', async () => {
@@ -118,6 +124,10 @@ describe('createHttpServer', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ code: 'malformed_url', status: 400 });
+    // A path parameter over the router's length limit is named as such, not as bad encoding.
+    const long = await server.inject({ method: 'PATCH', url: `/things/${'a'.repeat(400)}` });
+    expect(long.statusCode).toBe(400);
+    expect(long.json()).toMatchObject({ code: 'path_segment_too_long' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(res.headers['x-request-id']).toBeDefined();

@@ -108,6 +108,20 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 const HEALTH_ROUTES = new Set(['/livez', '/readyz', '/metrics']);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The router's limit on one path parameter (`routerOptions.maxParamLength`). */
+const MAX_PARAM_LENGTH = 200;
+
+/** Why the router refused `url`: a path segment over its length limit, or bad encoding. */
+function urlRefusal(url: string): BadRequestError {
+  const path = url.split('?', 1)[0] ?? '';
+  if (path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)) {
+    return new BadRequestError(
+      'path_segment_too_long',
+      `a segment of the URL path is longer than ${MAX_PARAM_LENGTH} characters`,
+    );
+  }
+  return new BadRequestError('malformed_url', 'the URL is not valid (bad percent-encoding or characters)');
+}
 const READINESS_TIMEOUT_MS = 2_000;
 
 /**
@@ -136,12 +150,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // every other error, problem document and security headers included.
     frameworkErrors: (error, request, reply) => {
       void reply.headers(security).header('x-request-id', request.id);
-      sendError(
-        new BadRequestError('malformed_url', 'the URL is not valid (bad percent-encoding or characters)'),
-        error,
-        request,
-        reply,
-      );
+      sendError(urlRefusal(request.url), error, request, reply);
     },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
@@ -155,7 +164,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     requestTimeout: options.requestTimeoutMs ?? 30_000,
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: MAX_PARAM_LENGTH },
     ...(options.https ? { https: options.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
 

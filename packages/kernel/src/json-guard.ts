@@ -30,6 +30,9 @@ export function assertSafeJson(text: string, maxDepth = 32): void {
         const keys = keyStack[keyStack.length - 1];
         const raw = text.slice(start, i);
         const key = raw.includes('\\') ? safeUnescape(raw) : raw;
+        // JSON.parse would make it the object's prototype: refused with a name for what is wrong.
+        if (key === '__proto__')
+          throw new BadRequestError('forbidden_key', 'the JSON key "__proto__" is not accepted');
         if (keys) {
           if (keys.has(key))
             throw new BadRequestError('duplicate_key', `duplicate key "${key.slice(0, 64)}" in JSON body`);
