@@ -60,6 +60,8 @@ export interface TokenProblem {
   status: number;
   detail: string;
   code: TokenErrorCode;
+  /** The request's id, as in every other problem document of the service (when known). */
+  requestId?: string;
 }
 
 /**
@@ -108,13 +110,14 @@ export class TokenError extends Error {
    * @example
    * reply.code(err.status).type('application/problem+json').send(err.toProblem());
    */
-  toProblem(): TokenProblem {
+  toProblem(requestId?: string): TokenProblem {
     return {
       type: PROBLEM_BASE + this.code.replaceAll('_', '-'),
       title: TITLES[this.code],
       status: this.status,
       detail: this.message,
       code: this.code,
+      ...(requestId ? { requestId } : {}),
     };
   }
 }

@@ -80,6 +80,8 @@ describe('fastifyAuth guards', () => {
       status: 401,
       detail: 'an access token is required',
       code: 'missing_token',
+      // The request's id, as in every other problem document, so a report can be traced.
+      requestId: expect.any(String),
     });
   });
 
@@ -169,6 +171,7 @@ describe('fastifyAuth guards', () => {
       status: 403,
       detail: 'the token lacks the scope reports:export',
       code: 'insufficient_scope',
+      requestId: expect.any(String),
     });
   });
 

@@ -3,7 +3,8 @@ import { apiErrorResponses, DISPLAY_TEXT_PATTERN, ProblemDocumentSchema } from '
 
 /** Shared TypeBox pieces of the user service's API: every object closed, every string bounded. */
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
-export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+/** An address: at most 64 characters before the `@` (RFC 5321 §4.5.3.1.1), 254 in all. */
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@' });
 /** A password presented to confirm an identity (any length a past policy may have allowed). */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 /** A password being set: the policy's 8–128 characters (common passwords are refused too). */

@@ -88,4 +88,10 @@ describe('redirectUriProblem', () => {
       expect(redirectUriProblem(uri), uri).toEqual(expect.any(String));
     }
   });
+
+  it('refuses wildcard hosts, which exact matching would never honour', () => {
+    for (const uri of ['https://*.example.com/cb', 'https://app.*/cb', 'https://%2A.example.com/cb']) {
+      expect(redirectUriProblem(uri), uri).toMatch(/wildcards are not supported/);
+    }
+  });
 });

@@ -74,6 +74,10 @@ export function redirectUriProblem(uri: string): string | undefined {
   }
   if (url.hash || uri.includes('#')) return 'must not contain a fragment';
   if (url.username || url.password) return 'must not contain credentials';
+  // Redirect URIs match exactly (RFC 9700 §2.1): a `*` would only ever match itself, and whoever
+  // registers one means a wildcard this server does not have.
+  if (url.hostname.includes('*') || url.hostname.includes('%2a') || url.hostname.includes('%2A'))
+    return 'must name one host: wildcards are not supported (redirect URIs match exactly)';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
     return LOOPBACK_HOSTS.has(url.hostname) || url.hostname === 'localhost'

@@ -58,6 +58,7 @@ describe('users API', () => {
       ['blank name', { email: 'x@example.com', name: '   ' }],
       ['over-long password', { email: 'x@example.com', password: 'p'.repeat(129) }],
       ['invalid email', { email: 'not-an-email' }],
+      ['email local part over 64 characters', { email: `${'a'.repeat(65)}@example.com` }],
       ['status set by client', { email: 'x@example.com', status: 'disabled' }],
       ['short password', { email: 'x@example.com', password: 'short' }],
       ['common password', { email: 'x@example.com', password: 'password123' }],
