@@ -146,6 +146,40 @@ describe.each([
     expectInvalidToken(await meUntilRefused(t.platform.urls.users, second));
   });
 
+  it('refuses the access and refresh tokens of a user an administrator disabled or deleted', async () => {
+    const admin = (await exchangeCode(t, await signIn(t, { scope: 'openid users:read users:write' })))
+      .access_token;
+    for (const action of ['disable', 'delete'] as const) {
+      const email = `leaver-${action}-${Date.now()}@example.com`;
+      const password = `pw-${randomBytes(12).toString('hex')}`;
+      const created = await request(t.gatewayUrl)
+        .post('/v1/users')
+        .set('authorization', `Bearer ${admin}`)
+        .send({ email, password, name: 'Leaver' });
+      expect(created.status).toBe(201);
+      const own = await exchangeCode(t, await signIn(t, { email, password, scope: 'openid offline_access' }));
+      expect((await me(t.platform.urls.users, own.access_token)).status).toBe(200);
+
+      const url = `/v1/users/${created.body.id as string}`;
+      const removed =
+        action === 'disable'
+          ? await request(t.gatewayUrl).post(`${url}/disable`).set('authorization', `Bearer ${admin}`)
+          : await request(t.gatewayUrl).delete(url).set('authorization', `Bearer ${admin}`);
+      expect(removed.status).toBeLessThan(300);
+
+      // Reads, which do not look the user up, stop too: the grant was revoked at auth.
+      expectInvalidToken(await meUntilRefused(t.platform.urls.users, own.access_token));
+      expectInvalidToken(await meUntilRefused(t.gatewayUrl, own.access_token));
+      const refreshed = await request(t.gatewayUrl)
+        .post('/oauth2/token')
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: own.refresh_token!, client_id: 'demo-spa' });
+      expect(refreshed.status).toBe(400);
+      expect(refreshed.body.error).toBe('invalid_grant');
+    }
+    expect((await me(t.platform.urls.users, admin)).status).toBe(200);
+  });
+
   it('refuses, at a user service started after the revocation, what was revoked before it started', async () => {
     expect(revokedBeforeRestart).toHaveLength(1);
     const { access_token: kept } = await tokens();

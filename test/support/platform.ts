@@ -134,8 +134,17 @@ export interface SignIn {
  */
 export async function signIn(
   t: TestPlatform,
-  options: { headers?: Record<string, string>; wrongPasswords?: number } = {},
+  options: {
+    headers?: Record<string, string>;
+    wrongPasswords?: number;
+    /** Another account than the seeded administrator, and the scope to ask for. */
+    email?: string;
+    password?: string;
+    scope?: string;
+  } = {},
 ): Promise<SignIn> {
+  const email = options.email ?? ADMIN_EMAIL;
+  const password = options.password ?? t.adminPassword;
   const headers = options.headers ?? {};
   const browser = request.agent(t.gatewayUrl);
   const verifier = randomBytes(32).toString('base64url');
@@ -143,13 +152,13 @@ export async function signIn(
     response_type: 'code',
     client_id: 'demo-spa',
     redirect_uri: SPA_CALLBACK,
-    scope: 'openid profile offline_access users:read',
+    scope: options.scope ?? 'openid profile offline_access users:read',
     state: randomBytes(8).toString('hex'),
     nonce: randomBytes(8).toString('hex'),
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  const secrets = [verifier, t.adminPassword];
+  const secrets = [verifier, password];
   let response = await browser.get(`/oauth2/authorize?${query.toString()}`).set(headers);
   for (let hop = 0; hop < 8; hop++) {
     if (response.status !== 302 && response.status !== 303) {
@@ -164,7 +173,7 @@ export async function signIn(
       response = await browser.get(location.pathname + location.search).set(headers);
       continue;
     }
-    const post = async (password: string) => {
+    const post = async (attempt: string) => {
       const page = await browser.get(location.pathname + location.search).set(headers);
       const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
       const interaction = /name="interaction" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
@@ -173,7 +182,7 @@ export async function signIn(
         .post('/login')
         .set({ ...headers, origin: t.gatewayUrl })
         .type('form')
-        .send({ csrf, interaction, email: ADMIN_EMAIL, password });
+        .send({ csrf, interaction, email, password: attempt });
       for (const cookie of [res.headers['set-cookie'] ?? []].flat()) {
         secrets.push((cookie.split(';', 1)[0] ?? '').split('=').slice(1).join('='));
       }
@@ -183,7 +192,7 @@ export async function signIn(
       const failed = await post(`wrong-${n}-${randomBytes(4).toString('hex')}`);
       if (failed.status !== 401) throw new Error(`sign-in: a wrong password answered ${failed.status}`);
     }
-    response = await post(t.adminPassword);
+    response = await post(password);
   }
   throw new Error('sign-in: the authorization did not come back to the client');
 }

@@ -202,6 +202,16 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformH
       errorSink: usersObs!.errorSink,
       adminOrg: config.adminOrg,
       metricsToken: config.metricsToken,
+      // Auth is built below; a user is only deactivated through the API, once both listen.
+      // A failure leaves the user's tokens to expire, as before: the deactivation itself stands.
+      onUserDeactivated: async (userId) => {
+        await auth.revokeUserGrants(userId).catch((err: unknown) => {
+          logger.warn(
+            { err: { message: (err as Error).message }, userId },
+            'revoking a deactivated user’s grants failed',
+          );
+        });
+      },
     });
     // The demo data and the seed were written to the database directly: authorization cached in
     // Redis by an earlier run (up to its TTL) may no longer match them.

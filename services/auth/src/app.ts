@@ -59,6 +59,7 @@ import { HttpUsersGateway } from './users-gateway.ts';
 import { tracedSigner } from './tracing.ts';
 import { flowsFeature } from './flows-feature.ts';
 import { createAuthMetrics, registerSigningKeyMetrics, type AuthMetrics } from './metrics.ts';
+import { GrantFamilies } from './grants/families.ts';
 
 /** What features receive: the core's services. */
 export interface AuthCore {
@@ -144,6 +145,11 @@ export interface AuthApp {
   clientLookup: CachedClientLookup;
   /** Revoked access tokens a verifier may still accept: the catch-up read for a resource server starting later (ADR 0008). */
   revokedAccessTokens(): Promise<Array<{ jti: string; exp: number }>>;
+  /**
+   * Revokes every grant of a user who was disabled or deleted: refresh tokens stop working and the
+   * access tokens go on the denylist (and out on the revocation feed). Returns the grants revoked.
+   */
+  revokeUserGrants(userId: string): Promise<number>;
   /** Stops timers and closes the app and the users gateway's pool (the database and Redis belong to the caller). */
   close(): Promise<void>;
 }
@@ -387,6 +393,8 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     if (routes) await app.register(async (scope) => routes(scope));
   }
 
+  // The grants of users the user service disabled or deleted (it tells the composition root).
+  const userGrants = new GrantFamilies(db, clock, denylist, logger, metrics);
   return {
     app,
     core,
@@ -395,6 +403,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     clients,
     clientLookup,
     revokedAccessTokens: () => revocations.list(),
+    revokeUserGrants: (userId) => userGrants.revokeUser(userId, 'user_inactive'),
     async close() {
       for (const stop of stops) stop();
       await app.close();

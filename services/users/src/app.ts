@@ -44,6 +44,12 @@ export interface UsersDeps {
   errorSink?: ErrorSink | undefined;
   /** Slug of the organization whose roles may hold management permissions (default `demo`). */
   adminOrg?: string | undefined;
+  /**
+   * Told when a user is disabled or deleted, after the change is committed: the all-in-one
+   * platform revokes the user's grants at auth, so their access tokens stop working everywhere
+   * (through the revocation feed) instead of at expiry.
+   */
+  onUserDeactivated?: ((userId: string) => Promise<void>) | undefined;
 }
 
 /** The built service: the Fastify app and the authz service (the benchmark and tests reach in). */
@@ -124,7 +130,7 @@ export async function buildUsersApp(deps: UsersDeps): Promise<UsersApp> {
     keepResponsesPrivate(api);
     // ETags on reads; If-Match on writes refuses a change made from a stale version (412).
     handleConditionalRequests(api);
-    await api.register(userRoutes, { db: deps.db, authz });
+    await api.register(userRoutes, { db: deps.db, authz, onUserDeactivated: deps.onUserDeactivated });
     await api.register(orgRoutes, { db: deps.db, authz });
   });
   await app.register(internalRoutes, { db: deps.db, authz, telemetry: deps.telemetry });

@@ -127,6 +127,22 @@ export class GrantFamilies {
   }
 
   /**
+   * Revokes every grant of a user (their refresh tokens, and through the denylist their access
+   * tokens): the user was disabled or deleted. Returns how many grants were still live.
+   *
+   * @example
+   * await families.revokeUser(userId, 'user_inactive');
+   */
+  async revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+    const live = await this.#db
+      .select({ id: grantFamilies.id })
+      .from(grantFamilies)
+      .where(and(eq(grantFamilies.userId, userId), isNull(grantFamilies.revokedAt)));
+    for (const { id } of live) await this.revoke(id, reason);
+    return live.length;
+  }
+
+  /**
    * Deletes what no longer protects anything: access-token records past their `exp` (their jtis
    * need no deny-listing any more), and families expired or revoked for longer than `retainMs`
    * with their codes and refresh tokens (kept that long so a late replay is still recognised).

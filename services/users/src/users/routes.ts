@@ -46,6 +46,8 @@ type SendView = ReturnType<typeof serializeOnce>;
 export interface UserRoutesDeps {
   db: UsersDb;
   authz: AuthzService;
+  /** Told when a user is disabled or deleted (the platform revokes their grants at auth). */
+  onUserDeactivated?: ((userId: string) => Promise<void>) | undefined;
 }
 
 const Include = Type.Object(
@@ -301,6 +303,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
             ? await keepingAnAdministrator(db, authz.adminOrg, (tx) => updateUser(tx, id, { status }))
             : await updateUser(db, id, { status });
         await authz.invalidateUser(row.id);
+        if (status === 'disabled') await deps.onUserDeactivated?.(row.id);
         return toUserView(row);
       },
     );
@@ -317,6 +320,7 @@ export async function userRoutes(app: HttpServer, deps: UserRoutesDeps): Promise
       refuseSelf(request.auth?.sub, id, 'delete');
       const orgIds = await keepingAnAdministrator(db, authz.adminOrg, (tx) => deleteUser(tx, id));
       await authz.invalidateUser(request.params.id, orgIds);
+      await deps.onUserDeactivated?.(id);
       return reply.code(204).send(null);
     },
   );
