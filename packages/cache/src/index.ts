@@ -16,3 +16,9 @@ export {
 export type { Revocation } from './revocation-feed.ts';
 export { followRevocations } from './revocation-follower.ts';
 export type { FollowRevocationsOptions, RevocationFollower, RevocationSink } from './revocation-follower.ts';
+export {
+  announceUserDeactivated,
+  followUserDeactivations,
+  USERS_REDIS_KEY_PREFIX,
+} from './user-deactivations.ts';
+export type { FollowUserDeactivationsOptions } from './user-deactivations.ts';

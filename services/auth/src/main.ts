@@ -13,7 +13,7 @@ import {
   openConnection,
   traceConnection,
 } from '@tessera/db';
-import { connectRedis, traceRedis } from '@tessera/cache';
+import { connectRedis, followUserDeactivations, traceRedis } from '@tessera/cache';
 import { buildAuthApp } from './app.ts';
 import { loadAuthConfig } from './config.ts';
 import type { AuthDatabase } from './db/database.ts';
@@ -58,13 +58,26 @@ const auth = await buildAuthApp({
   telemetry,
   errorSink,
 });
+// Users the user service disabled or deleted: their grants are revoked here (ADR 0008 addendum).
+const subscriber = config.redisUrl ? await connectRedis(config.redisUrl, { subscriber: true }) : undefined;
+const deactivations =
+  redis && subscriber
+    ? await followUserDeactivations({
+        redis,
+        subscriber,
+        onUser: (userId) => auth.revokeUserGrants(userId),
+        logger,
+      })
+    : undefined;
 await auth.app.listen({ host: config.host, port: config.port });
 logger.info({ issuer: config.publicUrl, alg: config.signingAlg }, 'auth service started');
 
 const shutdown = onShutdown(logger, [
   () => auth.close(),
+  async () => deactivations?.close(),
   async () => {
     redis?.disconnect();
+    subscriber?.disconnect();
   },
   () => closeConnection(conn),
   () => telemetry.shutdown(),

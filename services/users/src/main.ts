@@ -6,7 +6,13 @@
 import '@tessera/kernel/size-thread-pool';
 import { errorSink, telemetry } from './instrument.ts';
 import { createTokenVerifier, RevokedTokenSet } from '@tessera/auth-middleware';
-import { connectRedis, followRevocations, traceRedis } from '@tessera/cache';
+import {
+  announceUserDeactivated,
+  connectRedis,
+  followRevocations,
+  traceRedis,
+  USERS_REDIS_KEY_PREFIX,
+} from '@tessera/cache';
 import {
   applyMigrations,
   closeConnection,
@@ -79,6 +85,17 @@ const { app } = await buildUsersApp({
   cache: { l1TtlMs: config.authzL1TtlMs, l2TtlSeconds: config.authzL2TtlSeconds },
   telemetry,
   errorSink,
+  // Auth, deployed apart, revokes the user's grants when told (ADR 0008 addendum).
+  onUserDeactivated: redis
+    ? (userId) =>
+        announceUserDeactivated(redis, USERS_REDIS_KEY_PREFIX, userId).catch((err: unknown) => {
+          // The deactivation stands; the user's tokens then last until they expire, as before.
+          logger.warn(
+            { err: err instanceof Error ? err.message : 'error', userId },
+            'announcing a deactivated user failed',
+          );
+        })
+    : undefined,
 });
 await app.listen({ host: config.host, port: config.port });
 const shutdown = onShutdown(logger, [
