@@ -87,6 +87,12 @@ describe('createHttpServer', () => {
     const query = await server.inject({ url: '/things?limit=3' });
     expect(query.json()).toEqual({ limit: 3 });
     expect((await server.inject({ url: '/things?limit=9' })).statusCode).toBe(400);
+    // Only decimal digits: coercion alone would read these as 2, 2 and 2.
+    for (const loose of ['0x2', '2e0', '%202', '2.0', '+2', '']) {
+      const res = await server.inject({ url: `/things?limit=${loose}` });
+      expect(res.statusCode, loose).toBe(400);
+      expect(res.json().detail, loose).toMatch(/limit/);
+    }
   });
 
   it('refuses malformed JSON, duplicate keys, deep nesting and __proto__ with 400', async () => {

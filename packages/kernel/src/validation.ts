@@ -37,8 +37,48 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
       if (httpPart === 'body') cache.set(key, validate);
     }
     const fn = validate;
-    return (data: unknown) => (fn(data) ? { value: data } : { error: toError(fn) });
+    const numeric = httpPart === 'body' ? [] : numericProperties(schema);
+    return (data: unknown) => {
+      const loose = looseNumber(data, numeric);
+      if (loose) return { error: loose };
+      return fn(data) ? { value: data } : { error: toError(fn) };
+    };
   };
+}
+
+const DECIMAL: Record<'integer' | 'number', RegExp> = {
+  integer: /^-?\d{1,15}$/,
+  number: /^-?\d{1,15}(\.\d{1,15})?$/,
+};
+
+/** The top-level properties of a query or path schema that hold numbers, with their type. */
+function numericProperties(schema: unknown): Array<[string, 'integer' | 'number']> {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  return Object.entries(properties).flatMap(([name, property]) =>
+    property.type === 'integer' || property.type === 'number'
+      ? [[name, property.type] as [string, 'integer' | 'number']]
+      : [],
+  );
+}
+
+/**
+ * Coercion would read `0x10` as 16, `1e1` as 10 and ` 5` as 5: in a query or a path, a number is
+ * plain decimal digits or it is refused.
+ */
+function looseNumber(data: unknown, numeric: Array<[string, 'integer' | 'number']>): Error | undefined {
+  if (numeric.length === 0 || !data || typeof data !== 'object') return undefined;
+  for (const [name, type] of numeric) {
+    const value = (data as Record<string, unknown>)[name];
+    if (typeof value === 'string' && !DECIMAL[type].test(value)) {
+      return Object.assign(
+        new Error(`${name} must be ${type === 'integer' ? 'an integer' : 'a number'} in decimal digits`),
+        {
+          validation: [{ instancePath: `/${name}`, keyword: 'type', message: 'must be decimal' }],
+        },
+      );
+    }
+  }
+  return undefined;
 }
 
 function toError(validate: ValidateFunction): Error & { validation: unknown } {
