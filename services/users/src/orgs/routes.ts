@@ -45,7 +45,13 @@ export interface OrgRoutesDeps {
 }
 
 const OrgView = Type.Object(
-  { id: Uuid, slug: Type.String(), name: Type.String(), createdAt: Type.String(), updatedAt: Type.String() },
+  {
+    id: Uuid,
+    slug: Type.String(),
+    name: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
   { additionalProperties: false },
 );
 const RoleView = Type.Object(
