@@ -76,6 +76,7 @@ export function flowsFeatureWith(overrides: Partial<Omit<FlowConfig, 'issuer'>>)
         ...DEFAULT_FLOW_CONFIG,
         sessionTtlSeconds: core.config.sessionTtlSeconds,
         idTokenTtlSeconds: core.config.idTokenTtlSeconds,
+        apiAudience: core.config.apiAudience,
         ...overrides,
         issuer: core.issuer,
       },

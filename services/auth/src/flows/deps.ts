@@ -40,6 +40,8 @@ export interface FlowConfig {
   codeTtlSeconds: number;
   /** ID token lifetime. */
   idTokenTtlSeconds: number;
+  /** The platform API's audience (`TESSERA_API_AUDIENCE`): tokens for it may also call userinfo. */
+  apiAudience: string;
   loginGuard: LoginGuardConfig;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULT_FLOW_CONFIG: Omit<FlowConfig, 'issuer'> = {
   interactionTtlSeconds: 30 * 60,
   codeTtlSeconds: 60,
   idTokenTtlSeconds: 3600,
+  apiAudience: 'tessera-api',
   loginGuard: {
     windowSeconds: 15 * 60,
     accountDelayAfter: 3,

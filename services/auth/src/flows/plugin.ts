@@ -19,6 +19,7 @@ import { PendingRequests } from '../oauth/authorize/pending.ts';
 import { registerAuthorizeRoutes } from '../oauth/authorize/route.ts';
 import { registerLogoutRoutes } from '../oauth/logout/route.ts';
 import { registerUserinfoRoutes } from '../oauth/userinfo/route.ts';
+import { PATHS } from './paths.ts';
 import { createAuthorizationCodeGrant } from '../oauth/token/grants/authorization-code.ts';
 import { createRefreshTokenGrant } from '../oauth/token/grants/refresh-token.ts';
 import { BrowserSessions } from '../sessions/browser.ts';
@@ -106,6 +107,7 @@ export function createFlows(deps: FlowDeps): Flows {
     users: deps.users,
     issuer,
     idTokenTtlSeconds: config.idTokenTtlSeconds,
+    userinfoAudiences: { api: config.apiAudience, userinfo: `${issuer}${PATHS.userinfo}` },
     clock,
     refreshTokens,
   };
@@ -145,6 +147,7 @@ export function createFlows(deps: FlowDeps): Flows {
         jwks: deps.jwks,
         denylist: deps.denylist,
         issuer,
+        audiences: [config.apiAudience, `${issuer}${PATHS.userinfo}`],
         clock,
       });
     },

@@ -54,7 +54,7 @@ export const TokenRequest = open(
     scope: text(FORM_BOUND, 'Space-separated; at most what the grant or client allows.'),
     audience: text(
       FORM_BOUND,
-      'client_credentials: the API the token is for (one of the client’s audiences).',
+      'The API the token is for, named like a resource but not necessarily a URI (`tessera-api`); the same rules as resource.',
     ),
     resource: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: FORM_BOUND }), {

@@ -17,12 +17,20 @@ const MAX_TOKEN_LENGTH = 8 * 1024;
 
 /**
  * Verifies an access token issued by this server (RFC 9068 §4): signature by a key from our own
- * JWKS, `iss`, `typ: at+jwt`, `exp`/`nbf` with 60 s skew, and not on the denylist. Returns
+ * JWKS, `iss`, `aud` (one of `audiences`), `typ: at+jwt`, `exp`/`nbf` with 60 s skew, and not on
+ * the denylist. Returns
  * undefined for anything else.
  */
 export async function verifyAccessToken(
   token: string,
-  options: { jwks: JwksSource; issuer: string; denylist: AccessTokenDenylist; now: number },
+  options: {
+    jwks: JwksSource;
+    issuer: string;
+    /** `aud` must name one of these (RFC 9068 §4). */
+    audiences: string[];
+    denylist: AccessTokenDenylist;
+    now: number;
+  },
 ): Promise<VerifiedAccessToken | undefined> {
   if (token.length > MAX_TOKEN_LENGTH) return undefined;
   let payload: JWTPayload;
@@ -30,6 +38,7 @@ export async function verifyAccessToken(
     const keys = createLocalJWKSet(await options.jwks());
     ({ payload } = await jwtVerify(token, keys, {
       issuer: options.issuer,
+      audience: options.audiences,
       typ: 'at+jwt',
       algorithms: VERIFY_ALGORITHMS,
       clockTolerance: 60,

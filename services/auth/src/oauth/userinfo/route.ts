@@ -14,6 +14,11 @@ export interface UserinfoRouteDeps {
   jwks: JwksSource;
   denylist: AccessTokenDenylist;
   issuer: string;
+  /**
+   * The audiences a token must name one of (RFC 9068 §4): the platform API's and userinfo's URL.
+   * A token made for another resource only (RFC 8707) is not for userinfo.
+   */
+  audiences: string[];
   clock: Clock;
 }
 

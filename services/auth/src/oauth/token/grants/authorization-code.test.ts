@@ -363,3 +363,31 @@ describe('resource indicators (RFC 8707)', () => {
     }
   });
 });
+
+describe('which tokens userinfo takes', () => {
+  const REPORTS = 'https://reports.example.com/';
+  const userinfo = (token: string) =>
+    request(server.url).get('/oauth2/userinfo').set('authorization', `Bearer ${token}`);
+
+  it('names userinfo in an unrestricted token whose audience would not reach it, and refuses one the client restricted to another resource', async () => {
+    // A client whose only API is its own: its tokens also name userinfo, so the RP can call it.
+    const own = await codeFor({ audiences: [REPORTS] });
+    const body = tokens(await redeem(server, own.clientId, own.result));
+    expect(decodeJwt(body.access_token).aud).toEqual([REPORTS, `${server.url}/oauth2/userinfo`]);
+    expect((await userinfo(body.access_token)).status).toBe(200);
+
+    // Restricted with `resource` (RFC 8707): for that API only, so not for userinfo (RFC 9068 §4).
+    const restricted = await codeFor({ audiences: ['tessera-api', REPORTS] }, { resource: REPORTS });
+    const narrow = tokens(await redeem(server, restricted.clientId, restricted.result));
+    expect(decodeJwt(narrow.access_token).aud).toBe(REPORTS);
+    const refused = await userinfo(narrow.access_token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
+
+    // `audience` names an API that is not a URI, like the platform's own.
+    const named = await codeFor({ audiences: ['tessera-api', REPORTS] });
+    const platform = tokens(await redeem(server, named.clientId, named.result, { audience: 'tessera-api' }));
+    expect(decodeJwt(platform.access_token).aud).toBe('tessera-api');
+    expect((await userinfo(platform.access_token)).status).toBe(200);
+  });
+});

@@ -51,7 +51,8 @@ export function createAuthorizationCodeGrant(deps: CodeGrantDeps): GrantHandler 
       const redemption: CodeRedemption = { client, params, stored, now: deps.clock.now() };
       for (const check of CODE_CHECKS) await check(redemption, deps);
       // Before the code is used: a wrong `resource` is the client's mistake to correct (RFC 8707).
-      const audience = grantAudience(client, stored.family, params, deps.issuer);
+      const granted = stored.family.scope.split(' ').filter((s) => s.length > 0);
+      const audience = grantAudience(client, stored.family, params, deps, granted);
       if (!(await deps.codes.consume(stored.code.codeHash))) {
         await deps.families.revoke(stored.family.id, 'code_reuse');
         throw new OAuthError('invalid_grant', 'the code has already been used');

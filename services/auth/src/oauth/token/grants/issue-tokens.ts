@@ -18,6 +18,11 @@ export interface TokenIssuerDeps {
   users: UsersGateway;
   issuer: string;
   idTokenTtlSeconds: number;
+  /**
+   * Userinfo takes tokens for the platform API (`api`) or for itself (`userinfo`, its URL): a user
+   * token granted `openid` whose audience is neither also names userinfo, as its `aud` says.
+   */
+  userinfoAudiences?: { api: string; userinfo: string } | undefined;
 }
 
 /** One token response to mint for a family. */
@@ -35,22 +40,26 @@ export interface TokenIssue {
 /**
  * The `aud` of a user token (RFC 8707 §2.2). The grant's resources are those the authorization
  * request named, else the client's audiences, in both cases only those the client still has. A
- * token request naming `resource` gets exactly those, each of which must be among the grant's
- * (invalid_target otherwise: never a token for an audience the client did not ask for); without
- * `resource`, the authorization request's resources, else the client's first audience.
+ * token request naming `resource` (or `audience`) gets exactly those, each of which must be among
+ * the grant's (invalid_target otherwise: never a token for an audience the client did not ask
+ * for); without, the authorization request's resources, else the client's first audience. Only
+ * in that last, unrestricted case does a token granted `openid` also name userinfo when its
+ * audience would not let it call userinfo; a token the client restricted stays restricted.
  *
  * @example
- * const audience = grantAudience(client, family, params, issuer); // 'https://api.example.com/'
+ * const audience = grantAudience(client, family, params, deps, scopes); // 'https://api.example.com/'
  */
 export function grantAudience(
   client: OAuthClient,
   family: Pick<GrantFamily, 'resources'>,
   params: Record<string, string | undefined>,
-  issuer: string,
+  deps: Pick<TokenIssuerDeps, 'issuer' | 'userinfoAudiences'>,
+  scopes: readonly string[],
 ): string | string[] {
   const named = family.resources ?? [];
   const granted = named.length > 0 ? named.filter((r) => client.audiences.includes(r)) : client.audiences;
-  const requested = [...new Set(resourcesOf(params))];
+  // RFC 8707 `resource` (absolute URIs), or `audience` for an API named otherwise (`tessera-api`).
+  const requested = [...new Set([...resourcesOf(params), ...(params.audience ? [params.audience] : [])])];
   if (requested.some((resource) => !granted.includes(resource)))
     throw new OAuthError('invalid_target', 'the requested resource is not part of this grant');
   if (requested.length === 0 && named.length > 0 && granted.length === 0)
@@ -59,7 +68,17 @@ export function grantAudience(
       'the resources of this grant are no longer available to the client',
     );
   const chosen =
-    requested.length > 0 ? requested : named.length > 0 ? granted : [client.audiences[0] ?? issuer];
+    requested.length > 0 ? requested : named.length > 0 ? granted : [client.audiences[0] ?? deps.issuer];
+  const userinfo = deps.userinfoAudiences;
+  if (
+    requested.length === 0 &&
+    named.length === 0 &&
+    userinfo &&
+    scopes.includes('openid') &&
+    !chosen.includes(userinfo.api) &&
+    !chosen.includes(userinfo.userinfo)
+  )
+    chosen.push(userinfo.userinfo);
   return chosen.length === 1 ? (chosen[0] as string) : chosen;
 }
 

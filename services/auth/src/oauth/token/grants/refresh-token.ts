@@ -57,7 +57,7 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       const user = attempt.user;
       const scopes = attempt.scopes;
       if (!user || !scopes) throw new Error('refresh checks did not establish user and scope');
-      const audience = grantAudience(client, family, params, deps.issuer);
+      const audience = grantAudience(client, family, params, deps, scopes);
       // Sign first, then rotate and record the access token in one statement (one commit); a
       // token signed for a rotation that loses the race is never handed out.
       const access = await signAccessToken(deps, { client, family, user, scopes, audience }, authz);
