@@ -89,6 +89,22 @@ describe('redirectUriProblem', () => {
     }
   });
 
+  it('refuses what would be sent back in Location unsafely or parsed by repair', () => {
+    for (const uri of [
+      'https://example.com/cb\n',
+      'https://example.com/cb\r\nSet-Cookie: x=1',
+      'https://example.com/c b',
+      'https://example.com/cb\t',
+      'https://example.com/\u0085',
+      'https:\\\\evil.example/cb',
+      'https:///cb',
+      'https:cb.example/x',
+    ]) {
+      expect(redirectUriProblem(uri), JSON.stringify(uri)).toEqual(expect.any(String));
+    }
+    expect(redirectUriProblem('https://example.com/cb?x=%20y')).toBeUndefined();
+  });
+
   it('refuses wildcard hosts, which exact matching would never honour', () => {
     for (const uri of ['https://*.example.com/cb', 'https://app.*/cb', 'https://%2A.example.com/cb']) {
       expect(redirectUriProblem(uri), uri).toMatch(/wildcards are not supported/);

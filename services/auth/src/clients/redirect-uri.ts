@@ -66,6 +66,11 @@ function stripPort(uri: string): string {
  * const problem = redirectUriProblem('http://localhost:5173/callback'); // undefined
  */
 export function redirectUriProblem(uri: string): string | undefined {
+  // Sent back verbatim in `Location`: whitespace, control characters or a backslash there would
+  // be a header injection, or a URI each parser reads differently.
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (/[\u0000-\u0020\u007f-\u009f\\]/.test(uri))
+    return 'must not contain spaces, control characters or backslashes';
   let url: URL;
   try {
     url = new URL(uri);
@@ -78,6 +83,9 @@ export function redirectUriProblem(uri: string): string | undefined {
   // registers one means a wildcard this server does not have.
   if (url.hostname.includes('*') || url.hostname.includes('%2a') || url.hostname.includes('%2A'))
     return 'must name one host: wildcards are not supported (redirect URIs match exactly)';
+  // `https:host/x` and `https:///host` parse, by repair, as `https://host/`: only the plain form.
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !/^https?:\/\/[^/?#]/i.test(uri))
+    return 'must be of the form scheme://host/path';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
     return LOOPBACK_HOSTS.has(url.hostname) || url.hostname === 'localhost'

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
+import { rawQuery } from '@tessera/db';
 import { startFlowServer, testClient, type FlowServer, type TestClient } from '../../flows/testing.ts';
 import {
   REDIRECT_URI,
@@ -46,6 +47,20 @@ function expectErrorPage(response: Response, text: RegExp) {
 }
 
 describe('GET /oauth2/authorize: the client and its redirect_uri', () => {
+  it('answers an error page, not a 500, for a redirect URI stored before registration refused control characters', async () => {
+    const clientId = `client-${randomUUID()}`;
+    await server.clients.add(testClient({ clientId }));
+    const stored = `${REDIRECT_URI}\r\nSet-Cookie: x=1`;
+    await rawQuery(server.conn, 'update auth.oauth_clients set redirect_uris = $1 where client_id = $2', [
+      [stored],
+      clientId,
+    ]);
+    const { query } = authorizeParams(clientId, { redirect_uri: stored, response_type: 'token' });
+    const res = await browser(server).get('/oauth2/authorize').query(query);
+    expectErrorPage(res, /redirect URI is not valid/);
+    expect(res.headers['set-cookie'] ?? []).not.toContainEqual(expect.stringMatching(/^x=1/));
+  });
+
   it('shows an error page, never a redirect, for an unknown client', async () => {
     const { query } = authorizeParams('no-such-client');
     const res = await browser(server).get('/oauth2/authorize').query(query);

@@ -40,6 +40,9 @@ export function errorLocation(target: ResponseTarget, error: AuthorizeError): st
 
 /** Sends the redirect to `location` with no caching (it carries a code or an error). */
 export function sendRedirect(request: FastifyRequest, reply: FastifyReply, location: string): FastifyReply {
+  // Registration refuses such redirect URIs; one stored before that rule must not become a 500.
+  if (/[^\x21-\x7e]/.test(location))
+    return sendAuthorizeErrorPage(reply, 'The application’s registered redirect URI is not valid.');
   return reply.header('cache-control', 'no-store').redirect(location, redirectStatus(request));
 }
 
