@@ -360,6 +360,9 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
   registerDiscoveryRoutes(app, { metadata, jwks: () => signingKeys.publicJwks() });
   registerClientOriginsRoute(app, () => clients.list());
 
+  // Grants revoked from outside the token flows: a disabled or deleted user's (the user service
+  // tells the composition root), a deleted client's (the admin API).
+  const grantRevocations = new GrantFamilies(db, clock, denylist, logger, metrics);
   const adminVerifier = createTokenVerifier({
     keys: verifier.getKey,
     issuer,
@@ -384,7 +387,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
         response: { ...apiErrorResponses, ...(route.schema?.response as object | undefined) },
       };
     });
-    registerClientAdminRoutes(scope, clients);
+    registerClientAdminRoutes(scope, clients, (clientId) => grantRevocations.revokeClient(clientId));
     registerKeyAdminRoutes(scope, signingKeys);
   });
 
@@ -393,8 +396,6 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     if (routes) await app.register(async (scope) => routes(scope));
   }
 
-  // The grants of users the user service disabled or deleted (it tells the composition root).
-  const userGrants = new GrantFamilies(db, clock, denylist, logger, metrics);
   return {
     app,
     core,
@@ -403,7 +404,7 @@ export async function buildAuthApp(deps: AuthAppDeps): Promise<AuthApp> {
     clients,
     clientLookup,
     revokedAccessTokens: () => revocations.list(),
-    revokeUserGrants: (userId) => userGrants.revokeUser(userId, 'user_inactive'),
+    revokeUserGrants: (userId) => grantRevocations.revokeUser(userId, 'user_inactive'),
     async close() {
       for (const stop of stops) stop();
       await app.close();

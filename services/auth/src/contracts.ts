@@ -30,6 +30,11 @@ export interface OAuthClient {
   jwks?: { keys: Record<string, unknown>[] } | undefined;
   /** OIDC `id_token_signed_response_alg`; undefined = the issuer's signing algorithm. */
   idTokenSignedResponseAlg?: 'ES256' | 'EdDSA' | 'RS256' | undefined;
+  /**
+   * When this client was registered. A grant older than that belongs to an earlier, deleted
+   * client that had the same id, and is worth nothing to this one.
+   */
+  registeredAt?: Date | undefined;
 }
 
 /** Looks clients up (cached); used by every endpoint that receives a client_id. */

@@ -133,7 +133,12 @@ function assertCallerHolds(auth: AccessTokenClaims | undefined, scopes: readonly
  * @example
  * registerClientAdminRoutes(scope, repository);
  */
-export function registerClientAdminRoutes(app: HttpServer, clients: ClientRepository): void {
+export function registerClientAdminRoutes(
+  app: HttpServer,
+  clients: ClientRepository,
+  /** Revokes the grants of a deleted client (its refresh tokens and their access tokens). */
+  revokeGrants?: (clientId: string) => Promise<unknown>,
+): void {
   const read = requirePermissions('clients:read');
   const write = requirePermissions('clients:write');
 
@@ -190,6 +195,7 @@ export function registerClientAdminRoutes(app: HttpServer, clients: ClientReposi
     { preHandler: write, schema: { params: ClientIdParam, response: { 204: Type.Null() } } },
     async (request, reply) => {
       if (!(await clients.delete(request.params.clientId))) throw notFound();
+      await revokeGrants?.(request.params.clientId);
       return reply.code(204).send(null);
     },
   );

@@ -78,12 +78,15 @@ export function toOAuthClient(row: ClientRow): OAuthClient {
     firstParty: row.firstParty,
     jwks: row.jwks ? { keys: row.jwks.keys } : undefined,
     idTokenSignedResponseAlg: (row.idTokenSignedResponseAlg as SigningAlgorithm | null) ?? undefined,
+    registeredAt: row.createdAt,
   };
 }
 
 function toRecord(row: ClientRow): ClientRecord {
+  const client: OAuthClient = toOAuthClient(row);
+  delete client.registeredAt;
   return {
-    ...toOAuthClient(row),
+    ...client,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     secretRotatedAt: row.secretRotatedAt?.toISOString() ?? null,

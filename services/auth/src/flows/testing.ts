@@ -134,6 +134,13 @@ export class TestClients {
     await this.#server().auth.clients.create(input);
     return client;
   }
+  /** Creates or updates (by id), as a seed file applied again does. */
+  async upsert(client: TestClient): Promise<void> {
+    await this.#server().auth.clients.upsert(client);
+  }
+  async delete(clientId: string): Promise<boolean> {
+    return this.#server().auth.clients.delete(clientId);
+  }
 }
 
 /** A running auth server with the flows, built from a test configuration. */

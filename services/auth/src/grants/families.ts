@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { uuidv7, type Clock, type Logger } from '@tessera/kernel';
 import type { AccessTokenDenylist } from '../contracts.ts';
 import type { AuthMetrics } from '../metrics.ts';
@@ -134,10 +134,24 @@ export class GrantFamilies {
    * await families.revokeUser(userId, 'user_inactive');
    */
   async revokeUser(userId: string, reason: RevokeReason): Promise<number> {
+    return this.#revokeWhere(eq(grantFamilies.userId, userId), reason);
+  }
+
+  /**
+   * Revokes every grant made to a client, which was deleted. Returns how many were still live.
+   *
+   * @example
+   * await families.revokeClient('my-app');
+   */
+  async revokeClient(clientId: string): Promise<number> {
+    return this.#revokeWhere(eq(grantFamilies.clientId, clientId), 'revocation');
+  }
+
+  async #revokeWhere(condition: SQL, reason: RevokeReason): Promise<number> {
     const live = await this.#db
       .select({ id: grantFamilies.id })
       .from(grantFamilies)
-      .where(and(eq(grantFamilies.userId, userId), isNull(grantFamilies.revokedAt)));
+      .where(and(condition, isNull(grantFamilies.revokedAt)));
     for (const { id } of live) await this.revoke(id, reason);
     return live.length;
   }

@@ -174,6 +174,53 @@ describe('refresh_token grant', () => {
     expect((await refresh(server, clientId, first.refresh_token)).status).toBe(200);
   });
 
+  it('refuses, and revokes, the refresh token of a deleted client presented by a new client registered under its id', async () => {
+    const { clientId, first } = await grant({ scopes: ['openid', 'email', 'offline_access', 'users:read'] });
+    expect(await server.clients.delete(clientId)).toBe(true);
+    server.clock.advance(1000);
+    // Someone registers a client with the same id and fewer scopes.
+    await server.clients.add(testClient({ clientId, scopes: ['openid', 'offline_access'] }));
+    expectInvalidGrant(await refresh(server, clientId, first.refresh_token));
+    expect((await familyOf(jtiOf(first.access_token))).revoke_reason).toBe('revocation');
+  });
+
+  it('revokes the grants of a client deleted through the admin API at once', async () => {
+    const { clientId, first } = await grant();
+    const adminId = `admin-${randomUUID()}`;
+    const adminSecret = randomUUID();
+    await server.clients.add(
+      testClient({
+        clientId: adminId,
+        type: 'confidential',
+        tokenEndpointAuthMethod: 'client_secret_post',
+        grantTypes: ['client_credentials'],
+        scopes: ['clients:write'],
+        secret: adminSecret,
+      }),
+    );
+    const admin = await request(server.url)
+      .post('/oauth2/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: adminId, client_secret: adminSecret });
+    expect(admin.status).toBe(200);
+    const deleted = await request(server.url)
+      .delete(`/v1/clients/${clientId}`)
+      .set('authorization', `Bearer ${admin.body.access_token as string}`);
+    expect(deleted.status).toBe(204);
+    expect(await server.denylist.has(jtiOf(first.access_token))).toBe(true);
+    expect((await familyOf(jtiOf(first.access_token))).revoke_reason).toBe('revocation');
+  });
+
+  it('refreshes only the scopes the client may still request', async () => {
+    const { clientId, first } = await grant({ scopes: ['openid', 'email', 'offline_access', 'users:read'] });
+    expect(decodeJwt(first.access_token).scope).toContain('users:read');
+    // The client loses users:read (a seed file applied again, for instance).
+    await server.clients.upsert(testClient({ clientId, scopes: ['openid', 'email', 'offline_access'] }));
+    const body = tokens(await refresh(server, clientId, first.refresh_token));
+    expect(body.scope).toBe('openid email offline_access');
+    expect(decodeJwt(body.access_token).scope).toBe('openid email offline_access');
+  });
+
   it('fails for a disabled user and revokes the family', async () => {
     const { clientId, first, user } = await grant();
     user.profile.status = 'disabled';

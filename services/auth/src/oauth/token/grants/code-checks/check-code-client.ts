@@ -4,9 +4,10 @@
  * to revoke someone else's tokens).
  */
 import { OAuthError } from '../../../errors.ts';
+import { grantPredatesClient } from '../refresh-checks/check-refresh-client.ts';
 import type { CodeCheck } from './context.ts';
 
 export const checkCodeClient: CodeCheck = ({ client, stored }) => {
-  if (stored.family.clientId !== client.clientId)
+  if (stored.family.clientId !== client.clientId || grantPredatesClient(stored.family, client))
     throw new OAuthError('invalid_grant', 'the code was not issued to this client');
 };
