@@ -83,6 +83,7 @@ export function sendTokenError(reply: FastifyReply, err: TokenError, realm = 'te
   const challenge = err.wwwAuthenticate(realm);
   if (challenge) void reply.header('www-authenticate', challenge);
   if (err.status === 503) void reply.header('retry-after', '5');
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   return reply.code(err.status).type('application/problem+json').send(err.toProblem(reply.request.id));
 }
 

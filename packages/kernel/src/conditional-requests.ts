@@ -4,11 +4,12 @@
  *
  * - every 200 answer to GET/HEAD carries a strong `ETag`: a digest of the representation sent;
  *   `If-None-Match` naming it gets 304 without a body;
- * - a PUT, PATCH or DELETE with `If-Match` first reads the resource at the same URL, as the
- *   caller (same credentials, the route's own GET): when that representation's tag is not one the
- *   caller named (or, for `*`, there is none), the change is refused with 412 `precondition_failed`
- *   and nothing is written. A resource that has no GET at its URL has no current representation,
- *   so only a request without `If-Match` can change it.
+ * - a POST, PUT, PATCH or DELETE with `If-Match` or `If-None-Match` first reads the resource at
+ *   the same URL, as the caller (same credentials, the route's own GET). The change is refused
+ *   with 412 `precondition_failed`, nothing written, when that representation's tag is not one
+ *   `If-Match` names (or, for `*`, there is none), or when `If-None-Match` names it (or is `*` and
+ *   it exists). A resource that has no GET at its URL has no current representation, so a change
+ *   with `If-Match` there always fails.
  *
  * The check and the write are two steps, not one transaction: a change landing between them is
  * not caught. It stops the common case, a stale form submitted minutes later.
@@ -22,7 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import { AppError } from './errors.ts';
 import { problemResponse } from './problem-schema.ts';
 
-const WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The strong entity tag of a representation. */
 function entityTag(payload: string | Buffer): string {
@@ -42,19 +43,30 @@ const preconditionFailed = () =>
     detail: 'the resource has changed (or does not exist) since the version named in If-Match',
   });
 
-const checkIfMatch: preHandlerAsyncHookHandler = async (request: FastifyRequest, _reply: FastifyReply) => {
-  const condition = request.headers['if-match'];
-  if (condition === undefined) return;
+const checkPreconditions: preHandlerAsyncHookHandler = async (
+  request: FastifyRequest,
+  _reply: FastifyReply,
+) => {
+  const ifMatch = request.headers['if-match'];
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifMatch === undefined && ifNoneMatch === undefined) return;
   const current = await request.server.inject({
     method: 'GET',
     url: request.url,
     headers: request.headers.authorization ? { authorization: request.headers.authorization } : {},
   });
   const tag = current.statusCode === 200 ? current.headers.etag : undefined;
-  const listed = listedTags(condition);
   // RFC 9110 §13.1.1: strong comparison, so a weak tag (W/"…") never matches.
-  const holds = typeof tag === 'string' && (listed.includes('*') || listed.includes(tag));
-  if (!holds) throw preconditionFailed();
+  if (ifMatch !== undefined) {
+    const listed = listedTags(ifMatch);
+    if (typeof tag !== 'string' || !(listed.includes('*') || listed.includes(tag)))
+      throw preconditionFailed();
+  }
+  // §13.1.2 on a change: refused when the resource exists (`*`) or is at a listed version (weak).
+  if (ifNoneMatch !== undefined && typeof tag === 'string') {
+    const listed = listedTags(ifNoneMatch).map((listedTag) => listedTag.replace(/^W\//, ''));
+    if (listed.includes('*') || listed.includes(tag)) throw preconditionFailed();
+  }
 };
 
 export function handleConditionalRequests(app: FastifyInstance): void {
@@ -80,7 +92,7 @@ export function handleConditionalRequests(app: FastifyInstance): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((method) => WRITES.has(method))) return;
     const own = route.preHandler === undefined ? [] : [route.preHandler].flat();
-    route.preHandler = [...own, checkIfMatch];
+    route.preHandler = [...own, checkPreconditions];
     // The document names the refusal (and validates nothing more: 412 is a problem document).
     if (route.schema?.response)
       route.schema = {

@@ -93,6 +93,22 @@ describe('createHttpServer', () => {
       expect(res.statusCode, loose).toBe(400);
       expect(res.json().detail, loose).toMatch(/limit/);
     }
+    const unknown = await server.inject({ url: '/things?limit=3&sort=name' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'unknown_parameter' });
+  });
+
+  it('keeps every error out of caches (404 and 405 would otherwise be cacheable)', async () => {
+    const server = build();
+    for (const [method, url] of [
+      ['GET', '/nowhere'],
+      ['DELETE', '/things'],
+      ['GET', '/things?limit=9'],
+    ] as const) {
+      const res = await server.inject({ method, url });
+      expect(res.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(res.headers['cache-control'], `${method} ${url}`).toBe('no-store');
+    }
   });
 
   it('refuses malformed JSON, duplicate keys, deep nesting and __proto__ with 400', async () => {

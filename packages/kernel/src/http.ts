@@ -379,7 +379,13 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const fe = error as Partial<FastifyError> & { validation?: unknown };
   if (fe.validation) {
-    return new AppError('validation_failed', 400, 'Bad Request', {
+    // A query parameter the operation does not declare: the same code as on operations without one.
+    const first = (fe.validation as Array<{ keyword?: string }>)[0];
+    const code =
+      fe.validationContext === 'querystring' && first?.keyword === 'additionalProperties'
+        ? 'unknown_parameter'
+        : 'validation_failed';
+    return new AppError(code, 400, 'Bad Request', {
       detail: `${fe.validationContext ?? 'request'}: ${fe.message ?? ''}`,
     });
   }
@@ -415,6 +421,8 @@ export function sendError(
     else request.log.error({ err: safeErrorForLog(original) }, 'request failed');
   } else request.log.info({ code: err.code, status: err.status }, 'request rejected');
   if (err.headers) void reply.headers(err.headers);
+  // An error is about one request: no cache keeps it (404 and 405 would be cacheable by default).
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   return reply.code(err.status).type('application/problem+json').send(toProblem(err, request.id));
 }
 

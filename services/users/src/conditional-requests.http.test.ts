@@ -71,6 +71,33 @@ describe('conditional requests', () => {
     expect(gone.status).toBe(412);
   });
 
+  it('refuses a change with If-None-Match naming the current version or *, and an action with If-Match', async () => {
+    const created = await api()
+      .post('/v1/users')
+      .set('authorization', admin)
+      .send({ email: 'etag-none@example.com', name: 'Kept' });
+    const url = `/v1/users/${created.body.id}`;
+    const tag = (await api().get(url).set('authorization', admin)).headers.etag as string;
+    for (const condition of [tag, `W/${tag}`, '*']) {
+      const res = await api()
+        .patch(url)
+        .set('authorization', admin)
+        .set('if-none-match', condition)
+        .send({ name: 'X' });
+      expect(res.status, condition).toBe(412);
+    }
+    const other = await api()
+      .patch(url)
+      .set('authorization', admin)
+      .set('if-none-match', '"other"')
+      .send({ name: 'Y' });
+    expect(other.status).toBe(200);
+    // An action has no representation of its own to match: If-Match there can never hold.
+    const action = await api().post(`${url}/disable`).set('authorization', admin).set('if-match', '*');
+    expect(action.status).toBe(412);
+    expect((await api().get(url).set('authorization', admin)).body.status).toBe('active');
+  });
+
   it('answers If-None-Match on an unchanged resource with 304 and no body', async () => {
     const created = await api()
       .post('/v1/users')

@@ -82,6 +82,15 @@ describe('organizations API', () => {
       .send({ name: 'x', permissions: ['ok:read', 'NOT VALID'] });
     expect(bad.status).toBe(400);
     expect(await h.count('roles')).toBe(before);
+    // A description may break lines, not reorder what is shown (bidirectional overrides).
+    for (const description of ['Admin\u202eniM', 'x\u2067y', 'x\u0085y']) {
+      const refused = await api()
+        .post(`/v1/orgs/${org.id}/roles`)
+        .set('authorization', admin)
+        .send({ name: 'described', description, permissions: [] });
+      expect(refused.status, JSON.stringify(description)).toBe(400);
+    }
+    expect(await h.count('roles')).toBe(before);
     const role = await api()
       .post(`/v1/orgs/${org.id}/roles`)
       .set('authorization', admin)

@@ -75,9 +75,10 @@ const PageQuery = Type.Object(
   { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
   { additionalProperties: false },
 );
+/** Free text: line breaks and tabs allowed; other controls and bidirectional overrides are not. */
 const Description = Type.String({
   maxLength: 500,
-  pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
+  pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$',
 });
 const Permissions = Type.Array(Permission, { maxItems: 200, uniqueItems: true });
 
