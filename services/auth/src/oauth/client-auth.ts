@@ -24,7 +24,11 @@ const CLOCK_SKEW_S = 30;
 /** Options of {@link createClientAuthenticator}. */
 export interface ClientAuthenticatorOptions {
   clients: Pick<CachedClientLookup, 'findForAuthentication'>;
-  /** `aud` values accepted in client assertions: the issuer and this server's endpoint URLs. */
+  /**
+   * `aud` values accepted in client assertions: the issuer first, then this server's endpoint
+   * URLs. An assertion is accepted for the issuer or for the endpoint that receives it, never for
+   * another endpoint (RFC 7523 §3 item 3).
+   */
   assertionAudiences: string[];
   /** Remembers used assertion ids until they expire (RFC 7523 §3 item 7). */
   replay: ExpiringIdSet;
@@ -77,9 +81,19 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
     return found.client;
   };
 
+  const [issuerAudience] = options.assertionAudiences;
+  /** The issuer, and the URL of the endpoint `request` reached (when it is one of ours). */
+  const audiencesFor = (request: FastifyRequest): string[] => {
+    const endpoint = options.assertionAudiences.find(
+      (audience) => audience !== issuerAudience && audience.endsWith(request.routeOptions.url ?? '\0'),
+    );
+    return endpoint ? [issuerAudience!, endpoint] : [issuerAudience!];
+  };
+
   const withAssertion = async (
     assertion: string,
     claimedClientId: string | undefined,
+    audiences: string[],
   ): Promise<OAuthClient> => {
     let clientId: string;
     try {
@@ -105,7 +119,7 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
       ({ payload } = await jwtVerify(assertion, keys, {
         issuer: clientId,
         subject: clientId,
-        audience: options.assertionAudiences,
+        audience: audiences,
         algorithms: ASSERTION_ALGORITHMS,
         clockTolerance: CLOCK_SKEW_S,
         currentDate: new Date(now),
@@ -149,7 +163,7 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
         throw new OAuthError('invalid_request', 'client_assertion is missing or too large');
       }
       return {
-        client: await withAssertion(body.client_assertion, body.client_id),
+        client: await withAssertion(body.client_assertion, body.client_id, audiencesFor(request)),
         method: 'private_key_jwt',
       };
     }

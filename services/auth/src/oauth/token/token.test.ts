@@ -172,6 +172,18 @@ describe('client_credentials', () => {
     expect(res.status).toBe(200);
   });
 
+  it('rejects an assertion addressed to another endpoint of this server (RFC 7523 §3 item 3)', async () => {
+    for (const path of ['/oauth2/introspect', '/oauth2/revoke']) {
+      const res = await token().send({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await assertion({}, `${server.url}${path}`),
+      });
+      expect(res.status, path).toBe(401);
+      expect(res.body.error).toBe('invalid_client');
+    }
+  });
+
   it('rejects a replayed client assertion with invalid_client', async () => {
     const used = await assertion();
     const form = {
