@@ -184,6 +184,20 @@ describe('client_credentials', () => {
     }
   });
 
+  it('accepts an assertion at introspection when it is addressed there, not when addressed to the token endpoint', async () => {
+    const introspect = async (audience: string) =>
+      request(server.url)
+        .post('/oauth2/introspect')
+        .type('form')
+        .send({
+          token: 'not-a-token',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await assertion({}, audience),
+        });
+    expect((await introspect(`${server.url}/oauth2/introspect`)).status).toBe(200);
+    expect((await introspect(`${server.url}/oauth2/token`)).status).toBe(401);
+  });
+
   it('rejects a replayed client assertion with invalid_client', async () => {
     const used = await assertion();
     const form = {
