@@ -315,20 +315,19 @@ describe('rate limiting', () => {
     expect(users.hits).toHaveLength(3);
   });
 
-  it('shows a browser on the login pages a page when the edge refuses it, and keeps problem+json elsewhere', async () => {
+  /** A gateway in front of a stand-in auth that lets one request a minute through per listed route class. */
+  async function authGatewayLimiting(routeClasses: Array<'login' | 'oauth' | 'token'>) {
     const auth = await upstream('auth');
     const base = defaultGatewayConfig({ pools: {} }).rateLimits;
-    const gw = await gateway({
-      pools: { auth: { blue: [auth.url] } },
-      rateLimits: {
-        ...base,
-        perIp: {
-          ...base.perIp,
-          login: { name: 'login-ip', limit: 1, windowSeconds: 60 },
-          oauth: { name: 'oauth-ip', limit: 1, windowSeconds: 60 },
-        },
-      },
-    });
+    const perIp = { ...base.perIp };
+    for (const routeClass of routeClasses)
+      perIp[routeClass] = { name: `${routeClass}-ip`, limit: 1, windowSeconds: 60 };
+    const gw = await gateway({ pools: { auth: { blue: [auth.url] } }, rateLimits: { ...base, perIp } });
+    return { auth, gw };
+  }
+
+  it('shows a browser on the login pages a page when the edge refuses it, and keeps problem+json elsewhere', async () => {
+    const { gw } = await authGatewayLimiting(['login', 'oauth']);
     const html = 'text/html,application/xhtml+xml';
     expect((await request(gw.app.server).get('/login').set('accept', html)).status).toBe(200);
     const page = await request(gw.app.server).get('/login').set('accept', html);
@@ -356,19 +355,7 @@ describe('rate limiting', () => {
 
   it('answers 429 on the token, introspection, revocation and userinfo endpoints as OAuth error JSON', async () => {
     // OAuth client libraries read RFC 6749 §5.2 JSON there; a problem document is an "unexpected response".
-    const auth = await upstream('auth');
-    const base = defaultGatewayConfig({ pools: {} }).rateLimits;
-    const gw = await gateway({
-      pools: { auth: { blue: [auth.url] } },
-      rateLimits: {
-        ...base,
-        perIp: {
-          ...base.perIp,
-          token: { name: 'token-ip', limit: 1, windowSeconds: 60 },
-          oauth: { name: 'oauth-ip', limit: 1, windowSeconds: 60 },
-        },
-      },
-    });
+    const { auth, gw } = await authGatewayLimiting(['token', 'oauth']);
     const send = (path: string) => request(gw.app.server).post(path).type('form').send({ token: 'x' });
     expect((await send('/oauth2/token')).status).toBe(200);
     expect((await send('/oauth2/introspect')).status).toBe(200);

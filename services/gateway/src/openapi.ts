@@ -4,7 +4,7 @@
  * service, and each service's own document describes its operations.
  */
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-import { TESSERA_VERSION } from '@tessera/kernel';
+import { ProblemDocumentSchema, TESSERA_VERSION } from '@tessera/kernel';
 import { Type } from 'typebox';
 import type { RouteEntry } from './routes.ts';
 
@@ -27,17 +27,7 @@ const Color = Type.Union([Type.Literal('blue'), Type.Literal('green')]);
  * The problem documents the gateway itself sends (kernel errors and token errors): RFC 9457 lets
  * problems carry extension members, but the gateway's carry none, so the schema is closed.
  */
-const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    code: Type.String(),
-    detail: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
+const Problem = Type.Object(ProblemDocumentSchema.properties, { additionalProperties: false });
 
 const bearerScheme = (description: string) => ({ type: 'http' as const, scheme: 'bearer', description });
 
