@@ -35,6 +35,17 @@ describe('users API', () => {
     expect(list.headers['cache-control']).toBe('no-store');
   });
 
+  it('accepts names that need zero-width joiners (emoji sequences, Persian)', async () => {
+    for (const [email, name] of [
+      ['family@example.com', '\u{1F468}\u200d\u{1F469}\u200d\u{1F467} Family'],
+      ['persian@example.com', 'می\u200cخواهم'],
+    ]) {
+      const res = await create({ email, name });
+      expect(res.status, name).toBe(201);
+      expect(res.body.name).toBe(name);
+    }
+  });
+
   it('answers 409 for an email that differs only in case', async () => {
     await create({ email: 'dup@example.com' });
     const before = await h.count('users');
@@ -54,6 +65,8 @@ describe('users API', () => {
       ['C1 control character in name', { email: 'x@example.com', name: 'Eve\u0085' }],
       ['bidirectional override in name', { email: 'x@example.com', name: 'Eve\u202egnp.exe' }],
       ['bidirectional isolate in name', { email: 'x@example.com', name: 'Eve\u2067x' }],
+      ['zero-width space only as name', { email: 'x@example.com', name: '\u200b\u200b' }],
+      ['direction mark in name', { email: 'x@example.com', name: 'Eve\u200fx' }],
       ['line break in name', { email: 'x@example.com', name: 'Eve\nAdmin' }],
       ['blank name', { email: 'x@example.com', name: '   ' }],
       ['over-long password', { email: 'x@example.com', password: 'p'.repeat(129) }],
