@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { eq } from 'drizzle-orm';
@@ -259,6 +260,31 @@ describe('/v1/clients', () => {
       expect(res.status, path).toBe(200);
       expect(res.headers['cache-control'], path).toBe('no-store');
     }
+  });
+
+  it('refuses a private_key_jwt client whose keys are private, or are not keys at all', async () => {
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const register = (keys: object[]) =>
+      api().post('/v1/clients').set(auth).send({
+        name: 'Signer',
+        type: 'confidential',
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys },
+      });
+    for (const keys of [
+      [privateKey.export({ format: 'jwk' })],
+      [{ kty: 'EC', crv: 'P-256', x: '!!', y: '!!' }],
+      [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }],
+      [{ kty: 'nonsense' }],
+    ]) {
+      const res = await register(keys);
+      expect(res.status, JSON.stringify(keys)).toBe(400);
+      expect(res.body.code).toBe('invalid_client_metadata');
+    }
+    expect(
+      (await register([{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' }])).status,
+    ).toBe(201);
   });
 
   it('lists clients for a reader without any secret material', async () => {

@@ -2,6 +2,7 @@
  * SQL for the `oauth_clients` table (HOUSE-STYLE rule 7: SQL lives in the feature's repository),
  * and the rules a registration must satisfy before it is stored.
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { BadRequestError, ConflictError, NotFoundError, type Clock } from '@tessera/kernel';
@@ -160,8 +161,18 @@ export function normaliseClientInput(
   if (method === 'private_key_jwt' && !(input.jwks && input.jwks.keys.length > 0)) {
     throw invalid('private_key_jwt needs a jwks with at least one public key');
   }
-  for (const key of input.jwks?.keys ?? []) {
+  for (const [index, key] of (input.jwks?.keys ?? []).entries()) {
     if ('d' in key || 'k' in key) throw invalid('jwks must hold public keys only');
+    // A key that does not parse would only fail later, at every sign-in of the client.
+    let parsed;
+    try {
+      parsed = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    } catch {
+      throw invalid(`jwks key ${index} is not a valid public key (RFC 7517/7518)`);
+    }
+    // RFC 7518 §3.3: RSA keys of 2048 bits or more.
+    if (parsed.asymmetricKeyType === 'rsa' && (parsed.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw invalid(`jwks key ${index} is an RSA key shorter than 2048 bits`);
   }
   const idTokenAlg = input.idTokenSignedResponseAlg;
   if (idTokenAlg !== undefined && !defaults.idTokenAlgorithms.includes(idTokenAlg)) {
