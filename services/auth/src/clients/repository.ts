@@ -2,7 +2,7 @@
  * SQL for the `oauth_clients` table (HOUSE-STYLE rule 7: SQL lives in the feature's repository),
  * and the rules a registration must satisfy before it is stored.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { BadRequestError, ConflictError, NotFoundError, type Clock } from '@tessera/kernel';
@@ -166,7 +166,7 @@ export function normaliseClientInput(
     // A key that does not parse would only fail later, at every sign-in of the client.
     let parsed;
     try {
-      parsed = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+      parsed = createPublicKey({ key: key, format: 'jwk' });
     } catch {
       throw invalid(`jwks key ${index} is not a valid public key (RFC 7517/7518)`);
     }
