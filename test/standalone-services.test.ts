@@ -12,9 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@tessera/db/testing';
-import { freePort } from './support/platform.ts';
 import {
   errorLogLines,
+  onFreshPorts,
   redisDatabaseUrl,
   root,
   runAlone,
@@ -71,45 +71,54 @@ describe('users, auth and gateway each started alone and wired together (npm run
   it('serve discovery, JWKS, problem documents and a client_credentials token through the gateway, then exit 0 on SIGTERM', async () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const [usersPort, authPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisDatabaseUrl(REDIS_DATABASE),
-      // The issuer is the public URL: the gateway's.
-      TESSERA_PUBLIC_URL: gatewayUrl,
-      TESSERA_JWKS_URL: `http://127.0.0.1:${authPort}/jwks.json`,
-      METRICS_TOKEN: 'standalone-metrics-token',
-    };
     const started: ServiceProcess[] = [];
-    const start = (...args: Parameters<typeof startService>) => {
-      const service = startService(...args);
-      started.push(service);
-      // Whatever happens below, no process outlives the test.
-      cleanups.push(() => service.kill());
-      return service;
-    };
-    const users = start('users', usersPort, { ...shared, USERS_PORT: String(usersPort) });
-    const auth = start('auth', authPort, {
-      ...shared,
-      AUTH_PORT: String(authPort),
-      TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
-      TESSERA_USERS_URL: users.base,
-    });
-    const gateway = start('gateway', gatewayPort, {
-      ...shared,
-      GATEWAY_PORT: String(gatewayPort),
-      GATEWAY_AUTH_UPSTREAMS: auth.base,
-      GATEWAY_USERS_UPSTREAMS: users.base,
-    });
     const logs = () => started.map((s) => `--- ${s.name}\n${s.output()}`).join('\n');
     // Meanwhile, the admin CLI registers a service client in auth's tables of the same database.
     const client = createServiceClient(database.url);
-
-    for (const service of [users, auth, gateway]) {
-      const ready = await waitReady(service);
-      expect(ready?.status, `${service.name} not ready within 30 s:\n${logs()}`).toBe(200);
-    }
+    const { users, auth, gateway, gatewayUrl } = await onFreshPorts(3, async (ports) => {
+      const [usersPort, authPort, gatewayPort] = ports as [number, number, number];
+      const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+      const shared = {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisDatabaseUrl(REDIS_DATABASE),
+        // The issuer is the public URL: the gateway's.
+        TESSERA_PUBLIC_URL: gatewayUrl,
+        TESSERA_JWKS_URL: `http://127.0.0.1:${authPort}/jwks.json`,
+        METRICS_TOKEN: 'standalone-metrics-token',
+      };
+      const start = (...args: Parameters<typeof startService>) => {
+        const service = startService(...args);
+        started.push(service);
+        // Whatever happens below, no process outlives the test.
+        cleanups.push(() => service.kill());
+        return service;
+      };
+      const users = start('users', usersPort, { ...shared, USERS_PORT: String(usersPort) });
+      const auth = start('auth', authPort, {
+        ...shared,
+        AUTH_PORT: String(authPort),
+        TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
+        TESSERA_USERS_URL: users.base,
+      });
+      const gateway = start('gateway', gatewayPort, {
+        ...shared,
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_AUTH_UPSTREAMS: auth.base,
+        GATEWAY_USERS_UPSTREAMS: users.base,
+      });
+      try {
+        for (const service of [users, auth, gateway]) {
+          const ready = await waitReady(service);
+          expect(ready?.status, `${service.name} not ready within 30 s:\n${logs()}`).toBe(200);
+        }
+      } catch (err) {
+        // Another try starts all three again (the issuer names the gateway's port).
+        await Promise.all([users, auth, gateway].map((service) => service.kill()));
+        started.length = 0;
+        throw err;
+      }
+      return { users, auth, gateway, gatewayUrl };
+    });
 
     const discovery = await get(`${gatewayUrl}/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);

@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase } from '@tessera/db/testing';
-import { freePort } from './support/platform.ts';
 import {
   errorLogLines,
   redisDatabaseUrl,
   runAlone,
+  onFreshPorts,
   startService,
   terminate,
   waitReady,
@@ -28,18 +28,19 @@ describe('the user service started alone (node services/users/src/main.ts)', () 
   it('migrates a fresh database, turns ready, serves /livez and /openapi.json, and exits 0 on SIGTERM', async () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const port = await freePort();
-    const users = startService('users', port, {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisDatabaseUrl(REDIS_DATABASE),
-      USERS_HOST: '127.0.0.1',
-      USERS_PORT: String(port),
+    const { users, ready } = await onFreshPorts(1, async ([port]) => {
+      const users = startService('users', port!, {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisDatabaseUrl(REDIS_DATABASE),
+        USERS_HOST: '127.0.0.1',
+        USERS_PORT: String(port),
+      });
+      // Whatever happens below, the process does not outlive the test.
+      cleanups.push(() => users.kill());
+      return { users, ready: await waitReady(users) };
     });
-    // Whatever happens below, the process does not outlive the test.
-    cleanups.push(() => users.kill());
     const base = users.base;
 
-    const ready = await waitReady(users);
     expect(ready?.status, `not ready within 30 s:\n${users.output()}`).toBe(200);
     // Both dependencies really in use: PostgreSQL (migrations applied) and Redis.
     expect(await ready!.json()).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up' } });
@@ -78,16 +79,17 @@ describe('the user service started alone (node services/users/src/main.ts)', () 
   it('with Redis unreachable: starts degraded, serves, and still stops at once with exit 0 on SIGTERM', async () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const port = await freePort();
-    const users = startService('users', port, {
-      DATABASE_URL: database.url,
-      // Nothing listens on port 1: every Redis command fails, the subscriber keeps reconnecting.
-      REDIS_URL: 'redis://127.0.0.1:1',
-      USERS_HOST: '127.0.0.1',
-      USERS_PORT: String(port),
+    const { users, ready } = await onFreshPorts(1, async ([port]) => {
+      const users = startService('users', port!, {
+        DATABASE_URL: database.url,
+        // Nothing listens on port 1: every Redis command fails, the subscriber keeps reconnecting.
+        REDIS_URL: 'redis://127.0.0.1:1',
+        USERS_HOST: '127.0.0.1',
+        USERS_PORT: String(port),
+      });
+      cleanups.push(() => users.kill());
+      return { users, ready: await waitReady(users) };
     });
-    cleanups.push(() => users.kill());
-    const ready = await waitReady(users);
     expect(ready?.status, `not ready within 30 s:\n${users.output()}`).toBe(200);
     expect(await ready!.json()).toEqual({ status: 'degraded', checks: { postgres: 'up', redis: 'down' } });
     const anonymous = await fetch(`${users.base}/v1/users`, { signal: AbortSignal.timeout(5_000) });

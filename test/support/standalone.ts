@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_REDIS_URL } from '@tessera/db/testing';
+import { freePort } from './platform.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -152,4 +153,26 @@ export function runAlone(
     encoding: 'utf8',
     timeout: timeoutMs,
   });
+}
+
+/**
+ * Runs `start` with `count` loopback ports free right now. A port is only free until a service
+ * binds it, and a parallel test may take it meanwhile: then the service exits with EADDRINUSE
+ * (which {@link waitReady} reports), and `start` runs again on fresh ports, three times at most.
+ * `start` registers the cleanup of what it spawns.
+ *
+ * @example
+ * const users = await onFreshPorts(1, async ([port]) => { const s = startService('users', port!, env(port!)); cleanups.push(() => s.kill()); await waitReady(s); return s; });
+ */
+export async function onFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    try {
+      return await start(ports);
+    } catch (err) {
+      const lostPort = err instanceof Error && /EADDRINUSE|address already in use/i.test(err.message);
+      if (attempt >= 3 || !lostPort) throw err;
+    }
+  }
 }
