@@ -22,6 +22,7 @@ import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from './errors.ts';
 import { problemResponse } from './problem-schema.ts';
+import { appendedHandlers, routeMethods } from './route-hooks.ts';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -36,6 +37,12 @@ function listedTags(value: string): string[] {
     .split(',')
     .map((tag) => tag.trim())
     .filter((tag) => tag.length > 0);
+}
+
+/** RFC 9110 §13.1.2: whether `If-None-Match: value` is `*` or names `tag` (weak comparison). */
+function noneMatchNames(value: string, tag: string): boolean {
+  const listed = listedTags(value).map((listedTag) => listedTag.replace(/^W\//, ''));
+  return listed.includes('*') || listed.includes(tag);
 }
 
 const preconditionFailed = () =>
@@ -63,10 +70,8 @@ const checkPreconditions: preHandlerAsyncHookHandler = async (
       throw preconditionFailed();
   }
   // §13.1.2 on a change: refused when the resource exists (`*`) or is at a listed version (weak).
-  if (ifNoneMatch !== undefined && typeof tag === 'string') {
-    const listed = listedTags(ifNoneMatch).map((listedTag) => listedTag.replace(/^W\//, ''));
-    if (listed.includes('*') || listed.includes(tag)) throw preconditionFailed();
-  }
+  if (ifNoneMatch !== undefined && typeof tag === 'string' && noneMatchNames(ifNoneMatch, tag))
+    throw preconditionFailed();
 };
 
 export function handleConditionalRequests(app: FastifyInstance): void {
@@ -79,9 +84,7 @@ export function handleConditionalRequests(app: FastifyInstance): void {
     const tag = entityTag(payload);
     void reply.header('etag', tag);
     const none = request.headers['if-none-match'];
-    // RFC 9110 §13.1.2: weak comparison, so W/"…" names the same version.
-    const named = none === undefined ? [] : listedTags(none).map((listed) => listed.replace(/^W\//, ''));
-    if (named.includes(tag) || named.includes('*')) {
+    if (none !== undefined && noneMatchNames(none, tag)) {
       void reply.code(304);
       done(null, '');
       return;
@@ -89,10 +92,8 @@ export function handleConditionalRequests(app: FastifyInstance): void {
     done(null, payload);
   });
   app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!methods.some((method) => WRITES.has(method))) return;
-    const own = route.preHandler === undefined ? [] : [route.preHandler].flat();
-    route.preHandler = [...own, checkPreconditions];
+    if (!routeMethods(route).some((method) => WRITES.has(method))) return;
+    route.preHandler = appendedHandlers(route.preHandler, checkPreconditions);
     // The document names the refusal (and validates nothing more: 412 is a problem document).
     if (route.schema?.response)
       route.schema = {

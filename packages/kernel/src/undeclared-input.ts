@@ -15,6 +15,7 @@
  */
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { BadRequestError } from './errors.ts';
+import { appendedHandlers, routeMethods } from './route-hooks.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -53,12 +54,10 @@ const noBody: preValidationHookHandler = (request: FastifyRequest, _reply, done)
 export function refuseUndeclaredInput(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const schema = route.schema ?? {};
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
     const checks: preValidationHookHandler[] = [];
     if (!schema.querystring) checks.push(noQuery);
-    if (!schema.body && methods.some((method) => BODY_METHODS.has(method))) checks.push(noBody);
+    if (!schema.body && routeMethods(route).some((method) => BODY_METHODS.has(method))) checks.push(noBody);
     if (checks.length === 0) return;
-    const own = route.preValidation === undefined ? [] : [route.preValidation].flat();
-    route.preValidation = [...own, ...checks];
+    route.preValidation = appendedHandlers(route.preValidation, ...checks);
   });
 }
