@@ -101,13 +101,15 @@ export function createFlows(deps: FlowDeps): Flows {
     codeTtlSeconds: config.codeTtlSeconds,
   });
   const pending = new PendingRequests(interactions, flow);
+  // Userinfo takes tokens for the platform API or for itself (its URL).
+  const userinfoAudiences = { api: config.apiAudience, userinfo: `${issuer}${PATHS.userinfo}` };
   const issuerDeps = {
     signer: deps.signer,
     families,
     users: deps.users,
     issuer,
     idTokenTtlSeconds: config.idTokenTtlSeconds,
-    userinfoAudiences: { api: config.apiAudience, userinfo: `${issuer}${PATHS.userinfo}` },
+    userinfoAudiences,
     clock,
     refreshTokens,
   };
@@ -147,7 +149,7 @@ export function createFlows(deps: FlowDeps): Flows {
         jwks: deps.jwks,
         denylist: deps.denylist,
         issuer,
-        audiences: [config.apiAudience, `${issuer}${PATHS.userinfo}`],
+        audiences: [userinfoAudiences.api, userinfoAudiences.userinfo],
         clock,
       });
     },

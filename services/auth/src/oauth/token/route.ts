@@ -49,6 +49,22 @@ export function resourcesOf(params: Record<string, string | undefined>): string[
 }
 
 /**
+ * The audiences a token request names, once each: its RFC 8707 `resource` values (absolute URIs)
+ * and its `audience` (an API named otherwise, such as `tessera-api`).
+ *
+ * @example
+ * requestedAudiences({ resource: 'https://a.example/', audience: 'billing' }); // ['https://a.example/', 'billing']
+ */
+export function requestedAudiences(params: Record<string, string | undefined>): string[] {
+  return [...new Set([...resourcesOf(params), ...(params.audience ? [params.audience] : [])])];
+}
+
+/** The `aud` claim for `audiences`: one value as a string (RFC 7519 §4.1.3), several as an array. */
+export function audienceClaim(audiences: readonly string[]): string | string[] {
+  return audiences.length === 1 ? (audiences[0] as string) : [...audiences];
+}
+
+/**
  * Registers `POST /oauth2/token` on an OAuth scope.
  *
  * @example

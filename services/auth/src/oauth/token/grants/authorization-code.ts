@@ -51,8 +51,8 @@ export function createAuthorizationCodeGrant(deps: CodeGrantDeps): GrantHandler 
       const redemption: CodeRedemption = { client, params, stored, now: deps.clock.now() };
       for (const check of CODE_CHECKS) await check(redemption, deps);
       // Before the code is used: a wrong `resource` is the client's mistake to correct (RFC 8707).
-      const granted = stored.family.scope.split(' ').filter((s) => s.length > 0);
-      const audience = grantAudience(client, stored.family, params, deps, granted);
+      const scopes = stored.family.scope.split(' ').filter((s) => s.length > 0);
+      const audience = grantAudience(client, stored.family, params, deps, scopes);
       if (!(await deps.codes.consume(stored.code.codeHash))) {
         await deps.families.revoke(stored.family.id, 'code_reuse');
         throw new OAuthError('invalid_grant', 'the code has already been used');
@@ -64,7 +64,6 @@ export function createAuthorizationCodeGrant(deps: CodeGrantDeps): GrantHandler 
         throw new OAuthError('invalid_grant', 'the grant is no longer valid');
       }
       const authz = await loadAuthz(deps, family);
-      const scopes = family.scope.split(' ').filter((s) => s.length > 0);
       const refreshToken = wantsRefreshToken(client, scopes)
         ? await deps.refreshTokens.issue(family, client.refreshTokenIdleTtlSeconds)
         : undefined;

@@ -6,7 +6,7 @@
  */
 import type { GrantHandler, OAuthClient, TokenResponse, TokenSigner } from '../../../contracts.ts';
 import { OAuthError } from '../../errors.ts';
-import { resourcesOf } from '../route.ts';
+import { audienceClaim, requestedAudiences } from '../route.ts';
 import { PERMISSION_SCOPE } from './permission-scopes.ts';
 
 /** Scopes that only make sense with a user; never granted to a client acting for itself. */
@@ -35,15 +35,14 @@ function audiences(
   params: Record<string, string | undefined>,
   fallback: string,
 ): string | string[] {
-  const requested = [...resourcesOf(params), ...(params.audience ? [params.audience] : [])];
+  const requested = requestedAudiences(params);
   if (requested.length === 0) return client.audiences[0] ?? fallback;
-  const chosen = [...new Set(requested)];
-  for (const audience of chosen) {
+  for (const audience of requested) {
     if (!client.audiences.includes(audience)) {
       throw new OAuthError('invalid_target', 'the requested resource is not available to this client');
     }
   }
-  return chosen.length === 1 ? (chosen[0] as string) : chosen;
+  return audienceClaim(requested);
 }
 
 /**

@@ -8,7 +8,7 @@ import type {
 } from '../../../contracts.ts';
 import type { GrantFamilies, GrantFamily } from '../../../grants/families.ts';
 import { OAuthError } from '../../errors.ts';
-import { resourcesOf } from '../route.ts';
+import { audienceClaim, requestedAudiences } from '../route.ts';
 import { permissionsForScopes } from './permission-scopes.ts';
 
 /** What the code and refresh grants need to mint tokens. */
@@ -58,8 +58,7 @@ export function grantAudience(
 ): string | string[] {
   const named = family.resources ?? [];
   const granted = named.length > 0 ? named.filter((r) => client.audiences.includes(r)) : client.audiences;
-  // RFC 8707 `resource` (absolute URIs), or `audience` for an API named otherwise (`tessera-api`).
-  const requested = [...new Set([...resourcesOf(params), ...(params.audience ? [params.audience] : [])])];
+  const requested = requestedAudiences(params);
   if (requested.some((resource) => !granted.includes(resource)))
     throw new OAuthError('invalid_target', 'the requested resource is not part of this grant');
   if (requested.length === 0 && named.length > 0 && granted.length === 0)
@@ -79,7 +78,7 @@ export function grantAudience(
     !chosen.includes(userinfo.userinfo)
   )
     chosen.push(userinfo.userinfo);
-  return chosen.length === 1 ? (chosen[0] as string) : chosen;
+  return audienceClaim(chosen);
 }
 
 /**
