@@ -26,8 +26,14 @@ import { appendedHandlers, routeMethods } from './route-hooks.ts';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The strong entity tag of a representation. */
-function entityTag(payload: string | Buffer): string {
+/**
+ * The strong entity tag of a representation. A route that sends the same cached representation
+ * again and again may compute it once and set `ETag` itself; the scope's hook then keeps it.
+ *
+ * @example
+ * void reply.header('etag', entityTag(json)).send(json);
+ */
+export function entityTag(payload: string | Buffer): string {
   return `"${hash('sha256', payload, 'base64url').slice(0, 27)}"`;
 }
 
@@ -81,8 +87,9 @@ export function handleConditionalRequests(app: FastifyInstance): void {
       done(null, payload);
       return;
     }
-    const tag = entityTag(payload);
-    void reply.header('etag', tag);
+    const own = reply.getHeader('etag');
+    const tag = typeof own === 'string' ? own : entityTag(payload);
+    if (tag !== own) void reply.header('etag', tag);
     const none = request.headers['if-none-match'];
     if (none !== undefined && noneMatchNames(none, tag)) {
       void reply.code(304);

@@ -38,7 +38,7 @@ export { isManagementPermission, MANAGEMENT_RESOURCES } from './management-permi
 export { DISPLAY_TEXT_PATTERN } from './display-text.ts';
 export { refuseUndeclaredInput } from './undeclared-input.ts';
 export { keepResponsesPrivate } from './private-responses.ts';
-export { handleConditionalRequests } from './conditional-requests.ts';
+export { entityTag, handleConditionalRequests } from './conditional-requests.ts';
 export { apiErrorResponses, ProblemDocumentSchema, problemResponse } from './problem-schema.ts';
 export type { HttpMetrics } from './metrics.ts';
 export { assertSafeJson } from './json-guard.ts';

@@ -3,6 +3,7 @@
  * naming a stale version with If-Match is refused with 412 and writes nothing, and If-None-Match
  * on an unchanged resource answers 304.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { startUsersHarness, type Harness } from './test-harness.ts';
@@ -96,6 +97,31 @@ describe('conditional requests', () => {
     const action = await api().post(`${url}/disable`).set('authorization', admin).set('if-match', '*');
     expect(action.status).toBe(412);
     expect((await api().get(url).set('authorization', admin)).body.status).toBe('active');
+  });
+
+  it('tags a cached view (serialized once) by its content, and tags it anew when it changes', async () => {
+    const created = await api()
+      .post('/v1/users')
+      .set('authorization', admin)
+      .send({ email: 'etag-cached@example.com', name: 'Cached' });
+    const url = `/v1/users/${created.body.id}?include=memberships`;
+    const first = await api().get(url).set('authorization', admin);
+    expect(first.headers.etag).toBe(
+      `"${createHash('sha256').update(first.text).digest('base64url').slice(0, 27)}"`,
+    );
+    const hit = await api()
+      .get(url)
+      .set('authorization', admin)
+      .set('if-none-match', first.headers.etag as string);
+    expect(hit.status).toBe(304);
+    await api().patch(`/v1/users/${created.body.id}`).set('authorization', admin).send({ name: 'Changed' });
+    const changed = await api()
+      .get(url)
+      .set('authorization', admin)
+      .set('if-none-match', first.headers.etag as string);
+    expect(changed.status).toBe(200);
+    expect(changed.body.name).toBe('Changed');
+    expect(changed.headers.etag).not.toBe(first.headers.etag);
   });
 
   it('answers If-None-Match on an unchanged resource with 304 and no body', async () => {
